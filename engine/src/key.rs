@@ -1,0 +1,137 @@
+//! Internal keys: a user key plus an 8-byte trailer `(seqno << 8) | kind`, little-endian.
+//!
+//! Order: user key ascending, then trailer descending, so the newest version of a key comes
+//! first and a lookup at snapshot `s` seeks to `(key, s, MAX_KIND)`. The layout is specified in
+//! format-spec/sstable.md ("Internal keys").
+
+use std::cmp::Ordering;
+
+/// Sequence numbers are 56 bits; the top value is reserved as "newest possible".
+pub type SeqNo = u64;
+
+/// Largest sequence number an entry may carry.
+pub const MAX_SEQNO: SeqNo = (1 << 56) - 1;
+
+/// Bytes of trailer after the user key.
+pub const TRAILER_LEN: usize = 8;
+
+/// Largest user key the engine accepts.
+pub const MAX_KEY_LEN: usize = 64 * 1024;
+
+/// Largest value the engine stores inline (bigger values belong to the chunk store).
+pub const MAX_VALUE_LEN: usize = 256 * 1024 * 1024;
+
+/// What an entry means. Numbers are on-disk values: never reuse one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum Kind {
+    /// A tombstone: the key is deleted as of this seqno.
+    Delete = 0,
+    /// A plain value.
+    Put = 1,
+}
+
+/// The kind used in seek keys: sorts first among entries of the same seqno.
+pub const MAX_KIND: u8 = 0xff;
+
+impl Kind {
+    pub fn from_u8(b: u8) -> Option<Kind> {
+        match b {
+            0 => Some(Kind::Delete),
+            1 => Some(Kind::Put),
+            _ => None,
+        }
+    }
+}
+
+/// Packs a seqno and a kind byte into a trailer value.
+#[inline]
+pub fn pack_trailer(seq: SeqNo, kind: u8) -> u64 {
+    debug_assert!(seq <= MAX_SEQNO);
+    (seq << 8) | u64::from(kind)
+}
+
+/// Builds the internal key `user_key ++ trailer`.
+pub fn make_internal_key(user_key: &[u8], seq: SeqNo, kind: u8) -> Vec<u8> {
+    let mut k = Vec::with_capacity(user_key.len() + TRAILER_LEN);
+    k.extend_from_slice(user_key);
+    k.extend_from_slice(&pack_trailer(seq, kind).to_le_bytes());
+    k
+}
+
+/// Appends the internal key to `buf`.
+pub fn append_internal_key(buf: &mut Vec<u8>, user_key: &[u8], seq: SeqNo, kind: u8) {
+    buf.extend_from_slice(user_key);
+    buf.extend_from_slice(&pack_trailer(seq, kind).to_le_bytes());
+}
+
+/// The key to seek to for reading `user_key` as of snapshot `seq`.
+pub fn lookup_key(user_key: &[u8], seq: SeqNo) -> Vec<u8> {
+    make_internal_key(user_key, seq, MAX_KIND)
+}
+
+/// A borrowed, validated internal key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParsedKey<'a> {
+    pub user_key: &'a [u8],
+    pub seq: SeqNo,
+    pub kind: u8,
+}
+
+/// Splits an internal key; `None` if it is shorter than the trailer.
+#[inline]
+pub fn parse_internal_key(ikey: &[u8]) -> Option<ParsedKey<'_>> {
+    if ikey.len() < TRAILER_LEN {
+        return None;
+    }
+    let (user_key, t) = ikey.split_at(ikey.len() - TRAILER_LEN);
+    let trailer = u64::from_le_bytes(t.try_into().ok()?);
+    Some(ParsedKey {
+        user_key,
+        seq: trailer >> 8,
+        kind: trailer as u8,
+    })
+}
+
+/// The user-key part of an internal key (the whole slice if it is too short to have a trailer).
+#[inline]
+pub fn user_key(ikey: &[u8]) -> &[u8] {
+    &ikey[..ikey.len().saturating_sub(TRAILER_LEN)]
+}
+
+#[inline]
+fn trailer(ikey: &[u8]) -> u64 {
+    if ikey.len() < TRAILER_LEN {
+        return 0;
+    }
+    let t = &ikey[ikey.len() - TRAILER_LEN..];
+    u64::from_le_bytes(t.try_into().expect("8 bytes"))
+}
+
+/// Total order on internal keys: user key ascending, then trailer (seqno, kind) descending.
+/// Keys too short to hold a trailer compare as if their trailer were 0 (they never come from
+/// a valid table: decoders reject them).
+#[inline]
+pub fn compare_internal(a: &[u8], b: &[u8]) -> Ordering {
+    user_key(a)
+        .cmp(user_key(b))
+        .then_with(|| trailer(b).cmp(&trailer(a)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn newer_versions_sort_first_and_user_keys_dominate() {
+        let a5 = make_internal_key(b"a", 5, Kind::Put as u8);
+        let a3 = make_internal_key(b"a", 3, Kind::Put as u8);
+        let ab1 = make_internal_key(b"ab", 1, Kind::Put as u8);
+        assert_eq!(compare_internal(&a5, &a3), Ordering::Less);
+        assert_eq!(compare_internal(&a3, &ab1), Ordering::Less);
+        assert_eq!(compare_internal(&lookup_key(b"a", 4), &a3), Ordering::Less);
+        assert_eq!(compare_internal(&lookup_key(b"a", 4), &a5), Ordering::Greater);
+        let p = parse_internal_key(&a5).unwrap();
+        assert_eq!((p.user_key, p.seq, p.kind), (&b"a"[..], 5, 1));
+    }
+}

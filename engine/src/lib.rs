@@ -1,0 +1,9 @@
+//! scipkv-engine: an embeddable LSM storage engine, and the SCIP layer built on it.
+
+pub mod checksum;
+pub mod coding;
+pub mod error;
+pub mod key;
+pub mod storage;
+
+pub use error::{Error, Result};

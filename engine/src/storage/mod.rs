@@ -1,0 +1,104 @@
+//! The storage trait: every byte the engine reads or writes goes through it.
+//!
+//! The trait is deliberately small (a flat namespace of named files) so that a fault-injecting
+//! in-memory implementation ([reliability]) and a raw-volume implementation ([io-uring]) can
+//! stand in for the filesystem. Names are plain file names relative to the data directory.
+
+use std::fmt::Debug;
+use std::io;
+use std::sync::Arc;
+
+mod fs;
+
+pub use fs::{FsStorage, ReadPath};
+
+/// A data directory.
+pub trait Storage: Send + Sync + Debug + 'static {
+    /// Creates `name` (truncating it if it exists) for appending. The directory entry is only
+    /// durable after [`Storage::sync_dir`].
+    fn create(&self, name: &str) -> io::Result<Box<dyn WritableFile>>;
+
+    /// Opens `name` for positional reads. The file must not be appended to afterwards.
+    fn open_read(&self, name: &str) -> io::Result<Arc<dyn RandomAccessFile>>;
+
+    /// Atomically replaces `to` with `from` (durable after `sync_dir`).
+    fn rename(&self, from: &str, to: &str) -> io::Result<()>;
+
+    /// Removes `name`.
+    fn remove(&self, name: &str) -> io::Result<()>;
+
+    /// Shortens `name` to `len` bytes and syncs it (used to cut a torn WAL tail).
+    fn truncate(&self, name: &str, len: u64) -> io::Result<()>;
+
+    /// Names of all files in the directory, in no particular order.
+    fn list(&self) -> io::Result<Vec<String>>;
+
+    /// Makes creates, renames and removes durable.
+    fn sync_dir(&self) -> io::Result<()>;
+
+    /// Takes an exclusive lock on the directory for the life of the returned guard, so that
+    /// two processes never open the same data at once.
+    fn lock(&self) -> io::Result<Box<dyn LockGuard>>;
+
+    /// Reads a whole file.
+    fn read_all(&self, name: &str) -> io::Result<Vec<u8>> {
+        let f = self.open_read(name)?;
+        let len = usize::try_from(f.len())
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "file too large"))?;
+        let mut buf = vec![0; len];
+        f.read_exact_at(&mut buf, 0)?;
+        Ok(buf)
+    }
+}
+
+/// Held while the database is open; dropping it releases the directory lock.
+pub trait LockGuard: Send + Sync + Debug {}
+
+/// An append-only file being written.
+pub trait WritableFile: Send + Debug {
+    /// Appends all of `data` (short writes are retried or reported as errors).
+    fn append(&mut self, data: &[u8]) -> io::Result<()>;
+
+    /// Makes everything appended so far durable (data and file size).
+    fn sync(&mut self) -> io::Result<()>;
+
+    /// Bytes appended so far.
+    fn len(&self) -> u64;
+
+    /// True when nothing has been appended.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// An immutable file read at arbitrary offsets (tables, and logs during recovery).
+pub trait RandomAccessFile: Send + Sync + Debug {
+    /// Fills `buf` from `offset`; a read past the end is an `UnexpectedEof` error.
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()>;
+
+    /// File size in bytes.
+    fn len(&self) -> u64;
+
+    /// True for an empty file.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Reads `len` bytes at `offset` into a new buffer, after checking the range against the
+    /// file size (so a corrupt length never sizes an allocation beyond the file).
+    fn read_vec(&self, offset: u64, len: usize) -> io::Result<Vec<u8>> {
+        let end = offset.checked_add(len as u64);
+        if end.is_none_or(|e| e > self.len()) {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!(
+                    "read of {len} bytes at {offset} past the end ({})",
+                    self.len()
+                ),
+            ));
+        }
+        let mut buf = vec![0; len];
+        self.read_exact_at(&mut buf, offset)?;
+        Ok(buf)
+    }
+}

@@ -1,0 +1,1 @@
+//! scipkv-server: the network front-end (RESP and HTTP/JSON) over scipkv-engine.
