@@ -3,6 +3,7 @@
 pub mod checksum;
 pub mod coding;
 pub mod error;
+pub mod iter;
 pub mod key;
 pub mod storage;
 
