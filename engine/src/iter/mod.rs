@@ -27,3 +27,5 @@ pub trait InternalIterator: Send {
     /// The current value. Requires `valid()`.
     fn value(&self) -> &[u8];
 }
+
+pub mod merge;

@@ -1,0 +1,197 @@
+//! The public operations of [`Db`].
+
+use std::ops::RangeBounds;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use super::stats::{DbStats, LevelStats, load};
+use super::write::Request;
+use super::{Db, DbIter, Snapshot};
+use crate::batch::WriteBatch;
+use crate::key::{MAX_KEY_LEN, MAX_VALUE_LEN};
+use crate::{Error, Result};
+
+fn check_key(key: &[u8]) -> Result<()> {
+    if key.len() > MAX_KEY_LEN {
+        return Err(Error::InvalidArgument(format!(
+            "key of {} bytes exceeds the {MAX_KEY_LEN}-byte limit",
+            key.len()
+        )));
+    }
+    Ok(())
+}
+
+/// Largest batch: a WAL record holds one batch and is capped at 512 MiB.
+const MAX_BATCH_BYTES: usize = 512 << 20;
+
+impl Db {
+    /// Stores `value` under `key`. Returns once durable per [`crate::SyncMode`].
+    pub fn put(&self, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) -> Result<()> {
+        let mut b = WriteBatch::new();
+        b.put(key, value);
+        self.write(b)
+    }
+
+    /// Deletes `key` (a tombstone; absent keys are fine).
+    pub fn delete(&self, key: impl AsRef<[u8]>) -> Result<()> {
+        let mut b = WriteBatch::new();
+        b.delete(key);
+        self.write(b)
+    }
+
+    /// Applies every operation of `batch` atomically: readers and recovery see all or none.
+    pub fn write(&self, batch: WriteBatch) -> Result<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        batch.validate()?;
+        if batch.approximate_size() > MAX_BATCH_BYTES {
+            return Err(Error::InvalidArgument(format!(
+                "batch of {} bytes exceeds the {MAX_BATCH_BYTES}-byte limit",
+                batch.approximate_size()
+            )));
+        }
+        self.inner.submit(Request::Batch(batch))
+    }
+
+    /// The current value of `key`.
+    pub fn get(&self, key: impl AsRef<[u8]>) -> Result<Option<Vec<u8>>> {
+        let key = key.as_ref();
+        check_key(key)?;
+        let seq = self.inner.visible_seq.load(Ordering::Acquire);
+        self.inner.get_at(key, seq)
+    }
+
+    /// Values of several keys, all read at the same sequence number.
+    pub fn multi_get<K: AsRef<[u8]>>(&self, keys: &[K]) -> Result<Vec<Option<Vec<u8>>>> {
+        for k in keys {
+            check_key(k.as_ref())?;
+        }
+        let seq = self.inner.visible_seq.load(Ordering::Acquire);
+        self.inner.multi_get_at(keys, seq)
+    }
+
+    /// Iterates over `range` (any `RangeBounds` of byte-like keys), forward or with `.rev()`.
+    ///
+    /// ```
+    /// # let dir = tempfile::tempdir().unwrap();
+    /// # let db = scipkv_engine::Db::open(dir.path(), Default::default()).unwrap();
+    /// for k in ["a", "b", "c"] { db.put(k, "v").unwrap(); }
+    /// let keys: Vec<_> = db.iter(&b"b"[..]..).rev().map(|r| r.unwrap().0).collect();
+    /// assert_eq!(keys, vec![b"c".to_vec(), b"b".to_vec()]);
+    /// ```
+    pub fn iter<K: AsRef<[u8]>>(&self, range: impl RangeBounds<K>) -> DbIter {
+        let seq = self.inner.visible_seq.load(Ordering::Acquire);
+        DbIter::new(self.inner.current_sv(), seq, range)
+    }
+
+    /// Iterates over the keys that start with `prefix`.
+    pub fn scan_prefix(&self, prefix: impl AsRef<[u8]>) -> DbIter {
+        let seq = self.inner.visible_seq.load(Ordering::Acquire);
+        DbIter::prefix(self.inner.current_sv(), seq, prefix.as_ref())
+    }
+
+    /// A consistent read-only view as of now.
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot::new(Arc::clone(&self.inner))
+    }
+
+    /// Writes the memtable out as a table and waits until every memtable that held data
+    /// when the call began is in a table (so the WAL no longer needs replaying).
+    pub fn flush(&self) -> Result<()> {
+        self.inner.submit(Request::SwitchMemtable)?;
+        let inner = &self.inner;
+        let target = inner.current_sv().mem.wal_number();
+        let mut f = inner.flush.lock();
+        let start_gen = f.generation;
+        loop {
+            if !inner
+                .current_sv()
+                .imms
+                .iter()
+                .any(|m| m.wal_number() < target)
+            {
+                return Ok(());
+            }
+            if f.shutting_down {
+                return Err(Error::Closed);
+            }
+            if let (Some(e), true) = (&f.error, f.generation != start_gen) {
+                return Err(Error::io(
+                    "flushing memtables",
+                    std::io::Error::other(e.clone()),
+                ));
+            }
+            inner.flush_wake.notify_one();
+            inner.flush_done.wait(&mut f);
+        }
+    }
+
+    /// Makes every acknowledged write durable (useful with `SyncMode::Interval` or `Never`).
+    pub fn sync_wal(&self) -> Result<()> {
+        self.inner.check_writable()?;
+        self.inner.sync_wal()
+    }
+
+    /// Stops background work and syncs the WAL. Further calls on any clone fail or are no-ops.
+    /// Dropping the last clone does the same, ignoring errors.
+    pub fn close(self) -> Result<()> {
+        self.guard.close()
+    }
+
+    /// What recovery found at open.
+    pub fn recovery_info(&self) -> &super::RecoveryInfo {
+        &self.inner.recovery
+    }
+
+    /// Counters and sizes, for monitoring and tests.
+    pub fn stats(&self) -> DbStats {
+        let i = &self.inner;
+        let sv = i.current_sv();
+        let levels = sv
+            .version
+            .levels
+            .iter()
+            .map(|l| LevelStats {
+                files: l.len(),
+                bytes: l.iter().map(|t| t.meta.file_size).sum(),
+                raw_bytes: l
+                    .iter()
+                    .map(|t| {
+                        t.table.properties().raw_key_bytes + t.table.properties().raw_value_bytes
+                    })
+                    .sum(),
+                entries: l.iter().map(|t| t.meta.num_entries).sum(),
+            })
+            .collect();
+        let c = &i.stats;
+        DbStats {
+            levels,
+            memtable_bytes: sv.mem.approximate_bytes() as u64
+                + sv.imms
+                    .iter()
+                    .map(|m| m.approximate_bytes() as u64)
+                    .sum::<u64>(),
+            immutable_memtables: sv.imms.len(),
+            last_seqno: i.visible_seq.load(Ordering::Acquire),
+            live_snapshots: i.snapshots.len(),
+            writes: load(&c.writes),
+            write_groups: load(&c.write_groups),
+            wal_bytes: load(&c.wal_bytes),
+            wal_syncs: load(&c.wal_syncs),
+            flushes: load(&c.flushes),
+            flush_bytes: load(&c.flush_bytes),
+            flush_errors: load(&c.flush_errors),
+            stalls: load(&c.stalls),
+            stall_micros: load(&c.stall_micros),
+            gets: load(&c.gets),
+            blocks_read: sv
+                .version
+                .all_tables()
+                .map(|(_, t)| t.table.blocks_read())
+                .sum(),
+            poisoned: i.poisoned.load(Ordering::Acquire),
+            recovery: i.recovery.clone(),
+        }
+    }
+}

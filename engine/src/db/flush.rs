@@ -1,0 +1,187 @@
+//! Background flush: immutable memtables become L0 tables, oldest first.
+//!
+//! Order of durability for one flush: table written and fsynced, directory fsynced, manifest
+//! edit (new table, new oldest-needed WAL) fsynced, the new version installed, and only then
+//! the memtable's WAL segment deleted. A crash at any point leaves either the WAL (replayed
+//! at open) or the table (referenced by the manifest); an unreferenced table is an orphan the
+//! next open deletes.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use super::{DbInner, SuperVersion};
+use crate::memtable::Memtable;
+use crate::sstable::{Table, TableBuilder};
+use crate::version::edit::{TableMeta, VersionEdit};
+use crate::version::levels::TableFile;
+use crate::version::names::{table_name, wal_name};
+use crate::{Error, Result};
+
+/// Wait before retrying a failed flush (a full disk, say), so the loop does not spin.
+const RETRY_AFTER: Duration = Duration::from_millis(200);
+
+impl DbInner {
+    /// The flush thread's body.
+    pub(crate) fn flush_loop(self: &Arc<Self>) {
+        loop {
+            let imm = {
+                let mut f = self.flush.lock();
+                loop {
+                    if f.shutting_down {
+                        return;
+                    }
+                    if let Some(m) = self.current_sv().imms.last() {
+                        break Arc::clone(m);
+                    }
+                    self.flush_wake.wait(&mut f);
+                }
+            };
+            let result = self.flush_memtable(&imm);
+            let mut f = self.flush.lock();
+            f.generation += 1;
+            match result {
+                Ok(()) => f.error = None,
+                Err(e) => {
+                    self.stats.flush_errors.fetch_add(1, Ordering::Relaxed);
+                    f.error = Some(e.to_string());
+                    self.flush_done.notify_all();
+                    if !f.shutting_down {
+                        self.flush_wake.wait_for(&mut f, RETRY_AFTER);
+                    }
+                    continue;
+                }
+            }
+            self.flush_done.notify_all();
+        }
+    }
+
+    /// Writes `imm` as an L0 table and installs it.
+    fn flush_memtable(&self, imm: &Arc<Memtable>) -> Result<()> {
+        let table = self.write_l0_table(imm)?;
+        let _g = self.sv_install.lock();
+        let cur = self.current_sv();
+        let remaining: Vec<Arc<Memtable>> = cur
+            .imms
+            .iter()
+            .filter(|m| !Arc::ptr_eq(m, imm))
+            .cloned()
+            .collect();
+        let log_number = remaining
+            .iter()
+            .map(|m| m.wal_number())
+            .chain(std::iter::once(cur.mem.wal_number()))
+            .min()
+            .unwrap_or(imm.wal_number() + 1);
+        let mut edit = VersionEdit {
+            log_number: Some(log_number),
+            last_seqno: Some(self.visible_seq.load(Ordering::Acquire)),
+            ..Default::default()
+        };
+        let added = match table {
+            Some(t) => {
+                edit.new_tables.push((0, t.meta.clone()));
+                vec![t]
+            }
+            None => Vec::new(),
+        };
+        let version = match self.versions.log_and_apply(edit, added) {
+            Ok(v) => v,
+            Err(e) => {
+                // The manifest's state after a failed append or fsync is unknown.
+                self.poison(&e);
+                return Err(e);
+            }
+        };
+        *self.sv.write() = Arc::new(SuperVersion {
+            mem: Arc::clone(&cur.mem),
+            imms: remaining,
+            version,
+        });
+        drop(_g);
+        // The memtable's contents are durable in the table now.
+        let _ = self.storage.remove(&wal_name(imm.wal_number()));
+        Ok(())
+    }
+
+    /// Builds the L0 table for `mem` (None if it is empty).
+    pub(crate) fn write_l0_table(&self, mem: &Arc<Memtable>) -> Result<Option<Arc<TableFile>>> {
+        if mem.is_empty() {
+            return Ok(None);
+        }
+        let number = self.versions.new_file_number();
+        let name = table_name(number);
+        let t = build_table(&*self.storage, &name, number, mem, &self.opts.table);
+        if t.is_err() {
+            let _ = self.storage.remove(&name);
+        }
+        let (meta, table) = t?;
+        self.stats.flushes.fetch_add(1, Ordering::Relaxed);
+        self.stats
+            .flush_bytes
+            .fetch_add(meta.file_size, Ordering::Relaxed);
+        Ok(Some(Arc::new(TableFile::new(
+            meta,
+            table,
+            name,
+            Arc::clone(&self.storage),
+        ))))
+    }
+}
+
+/// Writes every entry of `mem` to table `name`, syncs it and the directory, and opens it.
+pub(crate) fn build_table(
+    storage: &dyn crate::storage::Storage,
+    name: &str,
+    number: u64,
+    mem: &Arc<Memtable>,
+    opts: &crate::sstable::TableOptions,
+) -> Result<(TableMeta, Arc<Table>)> {
+    use crate::iter::InternalIterator;
+    let file = storage
+        .create(name)
+        .map_err(|e| Error::io(format!("creating {name}"), e))?;
+    let mut b = TableBuilder::new(file, name.to_string(), opts.clone());
+    let mut it = mem.iter();
+    it.seek_to_first()?;
+    while it.valid() {
+        b.add(it.key(), it.value())?;
+        it.next()?;
+    }
+    let summary = b.finish()?;
+    storage
+        .sync_dir()
+        .map_err(|e| Error::io(format!("syncing the directory after writing {name}"), e))?;
+    let file = storage
+        .open_read(name)
+        .map_err(|e| Error::io(format!("opening {name}"), e))?;
+    let table = Arc::new(Table::open(file, name.to_string())?);
+    let p = &summary.props;
+    let meta = TableMeta {
+        number,
+        file_size: summary.file_size,
+        smallest: p.smallest_key.clone(),
+        largest: p.largest_key.clone(),
+        smallest_seq: p.smallest_seq,
+        largest_seq: p.largest_seq,
+        num_entries: p.num_entries,
+    };
+    Ok((meta, table))
+}
+
+impl DbInner {
+    /// The interval syncer's body (`SyncMode::Interval`).
+    pub(crate) fn sync_loop(self: &Arc<Self>, every: Duration) {
+        let mut f = self.flush.lock();
+        while !f.shutting_down {
+            self.flush_done.wait_for(&mut f, every);
+            if f.shutting_down {
+                break;
+            }
+            drop(f);
+            // A failure poisons the database; the thread keeps running so close() still works.
+            let _ = self.sync_wal();
+            f = self.flush.lock();
+        }
+    }
+}

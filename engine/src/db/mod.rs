@@ -1,0 +1,173 @@
+//! The database: ties the WAL, memtables, tables and version set together.
+//!
+//! Concurrency model: one write path (group commit: a leader writes the whole queue's
+//! batches to the WAL with one append and one fsync, then inserts them into the memtable and
+//! publishes the last sequence number); readers never take a write lock, they clone the
+//! current [`SuperVersion`] (memtable, immutable memtables, version) and read the published
+//! sequence number. A background thread flushes immutable memtables to L0 tables.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread::JoinHandle;
+
+use parking_lot::{Condvar, Mutex, RwLock};
+
+use crate::key::SeqNo;
+use crate::log::LogWriter;
+use crate::memtable::Memtable;
+use crate::options::Options;
+use crate::storage::{LockGuard, Storage};
+use crate::version::levels::Version;
+use crate::version::set::VersionSet;
+use crate::{Error, Result};
+
+mod api;
+mod flush;
+mod iter;
+mod open;
+mod read;
+mod snapshot;
+mod stats;
+mod write;
+
+pub use iter::DbIter;
+pub use snapshot::Snapshot;
+pub use stats::{DbStats, LevelStats, RecoveryInfo};
+
+/// An open database. Cheap to clone and share across threads; the database closes when the
+/// last clone is dropped (or explicitly with [`Db::close`]).
+#[derive(Clone, Debug)]
+pub struct Db {
+    inner: Arc<DbInner>,
+    guard: Arc<CloseGuard>,
+}
+
+/// What readers see: the mutable memtable, immutable ones waiting for flush (newest first),
+/// and the table version. Replaced as a whole, never modified.
+#[derive(Debug)]
+pub(crate) struct SuperVersion {
+    pub mem: Arc<Memtable>,
+    pub imms: Vec<Arc<Memtable>>,
+    pub version: Arc<Version>,
+}
+
+/// State only the write-group leader touches (and the interval syncer, briefly).
+#[derive(Debug)]
+pub(crate) struct WalState {
+    pub writer: LogWriter,
+    /// Bytes appended since the last fsync.
+    pub dirty: bool,
+    pub next_seq: SeqNo,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct FlushState {
+    /// The last background flush error, reported to stalled writers and `flush()`.
+    pub error: Option<String>,
+    pub shutting_down: bool,
+    /// Bumped after every flush attempt so waiters can tell progress from a spurious wakeup.
+    pub generation: u64,
+}
+
+#[derive(Debug)]
+pub(crate) struct DbInner {
+    pub storage: Arc<dyn Storage>,
+    pub opts: Options,
+    pub versions: VersionSet,
+    pub sv: RwLock<Arc<SuperVersion>>,
+    /// Serializes replacements of `sv` (memtable switch by the leader, flush installs).
+    pub sv_install: Mutex<()>,
+    pub writers: write::WriteQueue,
+    pub wal: Mutex<WalState>,
+    /// Highest sequence number visible to readers.
+    pub visible_seq: AtomicU64,
+    pub poisoned: AtomicBool,
+    pub poison_reason: Mutex<Option<String>>,
+    pub flush: Mutex<FlushState>,
+    /// Wakes the flush thread.
+    pub flush_wake: Condvar,
+    /// Signalled after each flush attempt (stalled writers and `flush()` wait on it).
+    pub flush_done: Condvar,
+    pub snapshots: snapshot::SnapshotList,
+    pub stats: stats::Counters,
+    pub recovery: RecoveryInfo,
+    pub _lock: Box<dyn LockGuard>,
+}
+
+#[derive(Debug)]
+struct CloseGuard {
+    inner: Arc<DbInner>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+    closed: AtomicBool,
+}
+
+impl CloseGuard {
+    fn close(&self) -> Result<()> {
+        if self.closed.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        {
+            let mut f = self.inner.flush.lock();
+            f.shutting_down = true;
+        }
+        self.inner.flush_wake.notify_all();
+        self.inner.flush_done.notify_all();
+        for t in self.threads.lock().drain(..) {
+            let _ = t.join();
+        }
+        // Whatever the sync mode, a clean close leaves the WAL durable.
+        self.inner.sync_wal()
+    }
+}
+
+impl Drop for CloseGuard {
+    fn drop(&mut self) {
+        let _ = self.close();
+    }
+}
+
+impl DbInner {
+    pub(crate) fn current_sv(&self) -> Arc<SuperVersion> {
+        Arc::clone(&self.sv.read())
+    }
+
+    pub(crate) fn check_writable(&self) -> Result<()> {
+        if self.poisoned.load(Ordering::Acquire) {
+            let why = self.poison_reason.lock().clone().unwrap_or_default();
+            return Err(Error::Poisoned(why));
+        }
+        Ok(())
+    }
+
+    /// After a failed fsync the kernel may have dropped dirty pages, so nothing written
+    /// since the last good sync can be trusted to be durable: refuse writes until reopen.
+    pub(crate) fn poison(&self, err: &Error) {
+        let mut r = self.poison_reason.lock();
+        if r.is_none() {
+            *r = Some(err.to_string());
+        }
+        self.poisoned.store(true, Ordering::Release);
+    }
+
+    pub(crate) fn sync_wal(&self) -> Result<()> {
+        let mut wal = self.wal.lock();
+        if !wal.dirty {
+            return Ok(());
+        }
+        match wal.writer.sync() {
+            Ok(()) => {
+                wal.dirty = false;
+                self.stats.wal_syncs.fetch_add(1, Ordering::Relaxed);
+                Ok(())
+            }
+            Err(e) => {
+                self.poison(&e);
+                Err(e)
+            }
+        }
+    }
+
+    pub(crate) fn is_shutting_down(&self) -> bool {
+        self.flush.lock().shutting_down
+    }
+}

@@ -1,0 +1,72 @@
+//! Counters and the stats snapshot returned by `Db::stats`.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Live counters, updated with relaxed atomics on the hot paths.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub writes: AtomicU64,
+    pub write_groups: AtomicU64,
+    pub wal_bytes: AtomicU64,
+    pub wal_syncs: AtomicU64,
+    pub flushes: AtomicU64,
+    pub flush_bytes: AtomicU64,
+    pub flush_errors: AtomicU64,
+    pub stall_micros: AtomicU64,
+    pub stalls: AtomicU64,
+    pub gets: AtomicU64,
+}
+
+/// Per-level table counts and sizes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LevelStats {
+    pub files: usize,
+    pub bytes: u64,
+    /// Key and value bytes before encoding and compression (for the compression ratio).
+    pub raw_bytes: u64,
+    pub entries: u64,
+}
+
+/// What recovery found when the database was opened.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecoveryInfo {
+    /// WAL segments replayed.
+    pub wal_segments: u64,
+    /// Batches replayed from them.
+    pub wal_batches: u64,
+    /// Where a torn (incompletely written, never acknowledged) WAL tail was cut, if any:
+    /// `(segment file, offset)`.
+    pub torn_tail: Option<(String, u64)>,
+    /// Files deleted because no live version referenced them (leftovers of a crash).
+    pub orphans_removed: u64,
+}
+
+/// A point-in-time view of the engine's state and counters.
+#[derive(Debug, Clone, Default)]
+pub struct DbStats {
+    pub levels: Vec<LevelStats>,
+    pub memtable_bytes: u64,
+    pub immutable_memtables: usize,
+    pub last_seqno: u64,
+    pub live_snapshots: usize,
+    /// `put`/`delete`/`write` calls.
+    pub writes: u64,
+    /// WAL appends: `writes / write_groups` is the average group-commit size.
+    pub write_groups: u64,
+    pub wal_bytes: u64,
+    pub wal_syncs: u64,
+    pub flushes: u64,
+    pub flush_bytes: u64,
+    pub flush_errors: u64,
+    pub stalls: u64,
+    pub stall_micros: u64,
+    pub gets: u64,
+    /// Data blocks read from table files.
+    pub blocks_read: u64,
+    pub poisoned: bool,
+    pub recovery: RecoveryInfo,
+}
+
+pub(crate) fn load(c: &AtomicU64) -> u64 {
+    c.load(Ordering::Relaxed)
+}

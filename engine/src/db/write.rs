@@ -1,0 +1,290 @@
+//! Group commit: the one ordered write path.
+//!
+//! Writers queue up; the writer at the head becomes leader, frames every queued batch (up to
+//! a byte budget) into one buffer, appends it to the WAL with one call, fsyncs once (in
+//! `SyncMode::Always`), inserts the batches into the memtable in queue order, publishes the
+//! last sequence number, wakes the group, and hands leadership to the next queued writer.
+//! Sequence numbers therefore follow WAL order exactly, which is what replication will ship.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use parking_lot::{Condvar, Mutex};
+
+use super::{DbInner, SuperVersion, WalState};
+use crate::batch::WriteBatch;
+use crate::key::MAX_SEQNO;
+use crate::log::{LogKind, LogWriter};
+use crate::memtable::Memtable;
+use crate::options::SyncMode;
+use crate::version::names::wal_name;
+use crate::{Error, Result};
+
+/// A group stops growing past this many bytes so one leader's latency stays bounded.
+const MAX_GROUP_BYTES: usize = 4 << 20;
+
+#[derive(Debug)]
+pub(crate) enum Request {
+    Batch(WriteBatch),
+    /// Switch to a new memtable (if the current one holds anything) so it can be flushed.
+    SwitchMemtable,
+}
+
+#[derive(Debug)]
+enum Slot {
+    Waiting,
+    Lead,
+    Done(Result<()>),
+}
+
+#[derive(Debug)]
+pub(crate) struct Writer {
+    req: Mutex<Option<Request>>,
+    slot: Mutex<Slot>,
+    cv: Condvar,
+}
+
+/// The queue of writers waiting for their turn.
+#[derive(Debug, Default)]
+pub(crate) struct WriteQueue {
+    q: Mutex<VecDeque<Arc<Writer>>>,
+}
+
+impl DbInner {
+    /// Runs `req` through the write path; returns once it is durable per the sync mode.
+    pub(crate) fn submit(&self, req: Request) -> Result<()> {
+        self.check_writable()?;
+        let me = Arc::new(Writer {
+            req: Mutex::new(Some(req)),
+            slot: Mutex::new(Slot::Waiting),
+            cv: Condvar::new(),
+        });
+        let lead = {
+            let mut q = self.writers.q.lock();
+            q.push_back(Arc::clone(&me));
+            q.len() == 1
+        };
+        if !lead {
+            let mut s = me.slot.lock();
+            while matches!(*s, Slot::Waiting) {
+                me.cv.wait(&mut s);
+            }
+            if let Slot::Done(_) = &*s {
+                let Slot::Done(r) = std::mem::replace(&mut *s, Slot::Waiting) else {
+                    unreachable!("checked above")
+                };
+                return r;
+            }
+        }
+        self.lead_group(&me)
+    }
+
+    fn lead_group(&self, me: &Arc<Writer>) -> Result<()> {
+        let group: Vec<Arc<Writer>> = {
+            let q = self.writers.q.lock();
+            let mut bytes = 0usize;
+            let mut g = Vec::new();
+            for w in q.iter() {
+                let size = match &*w.req.lock() {
+                    Some(Request::Batch(b)) => b.approximate_size(),
+                    _ => 0,
+                };
+                if !g.is_empty() && bytes + size > MAX_GROUP_BYTES {
+                    break;
+                }
+                bytes += size;
+                g.push(Arc::clone(w));
+            }
+            g
+        };
+        debug_assert!(Arc::ptr_eq(&group[0], me));
+        let reqs: Vec<Request> = group.iter().filter_map(|w| w.req.lock().take()).collect();
+        let result = self.commit_group(reqs);
+
+        let mut q = self.writers.q.lock();
+        for w in &group {
+            let front = q.pop_front();
+            debug_assert!(front.is_some_and(|f| Arc::ptr_eq(&f, w)));
+            if !Arc::ptr_eq(w, me) {
+                *w.slot.lock() = Slot::Done(clone_result(&result));
+                w.cv.notify_one();
+            }
+        }
+        if let Some(next) = q.front() {
+            *next.slot.lock() = Slot::Lead;
+            next.cv.notify_one();
+        }
+        result
+    }
+
+    fn commit_group(&self, reqs: Vec<Request>) -> Result<()> {
+        self.check_writable()?;
+        let mut wal = self.wal.lock();
+        let batches: Vec<&WriteBatch> = reqs
+            .iter()
+            .filter_map(|r| match r {
+                Request::Batch(b) => Some(b),
+                Request::SwitchMemtable => None,
+            })
+            .collect();
+        let switch = reqs.iter().any(|r| matches!(r, Request::SwitchMemtable));
+        if !batches.is_empty() {
+            self.make_room(&mut wal)?;
+            self.append_batches(&mut wal, &batches)?;
+        }
+        if switch && !self.current_sv().mem.is_empty() {
+            self.switch_memtable(&mut wal)?;
+        }
+        Ok(())
+    }
+
+    fn append_batches(&self, wal: &mut WalState, batches: &[&WriteBatch]) -> Result<()> {
+        let total: u64 = batches.iter().map(|b| b.len() as u64).sum();
+        if wal.next_seq.saturating_add(total) > MAX_SEQNO {
+            return Err(Error::InvalidArgument("sequence numbers exhausted".into()));
+        }
+        let mut framed = Vec::new();
+        let mut payload = Vec::new();
+        let mut seq = wal.next_seq;
+        for b in batches {
+            payload.clear();
+            b.encode_payload(seq, &mut payload);
+            LogWriter::encode_record(&mut framed, &payload);
+            seq += b.len() as u64;
+        }
+        if let Err(e) = wal.writer.append_encoded(&framed) {
+            // A partial append leaves the segment's tail unknown: stop writing until reopen.
+            self.poison(&e);
+            return Err(e);
+        }
+        wal.dirty = true;
+        self.stats
+            .wal_bytes
+            .fetch_add(framed.len() as u64, Ordering::Relaxed);
+        if self.opts.sync == SyncMode::Always {
+            if let Err(e) = wal.writer.sync() {
+                self.poison(&e);
+                return Err(e);
+            }
+            wal.dirty = false;
+            self.stats.wal_syncs.fetch_add(1, Ordering::Relaxed);
+        }
+        let mem = Arc::clone(&self.current_sv().mem);
+        let mut seq = wal.next_seq;
+        for b in batches {
+            for op in b.iter() {
+                mem.insert(op.key, seq, op.kind as u8, op.value);
+                seq += 1;
+            }
+        }
+        wal.next_seq = seq;
+        self.visible_seq.store(seq - 1, Ordering::Release);
+        self.stats
+            .writes
+            .fetch_add(batches.len() as u64, Ordering::Relaxed);
+        self.stats.write_groups.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Switches memtables when the current one is full, first waiting (a write stall) while
+    /// too many immutable memtables are queued for flush.
+    fn make_room(&self, wal: &mut WalState) -> Result<()> {
+        if self.current_sv().mem.approximate_bytes() < self.opts.memtable_size {
+            return Ok(());
+        }
+        self.wait_for_imm_slot()?;
+        self.switch_memtable(wal)
+    }
+
+    fn wait_for_imm_slot(&self) -> Result<()> {
+        let mut f = self.flush.lock();
+        if self.current_sv().imms.len() < self.opts.max_immutable_memtables {
+            return Ok(());
+        }
+        let start = Instant::now();
+        self.stats.stalls.fetch_add(1, Ordering::Relaxed);
+        let generation = f.generation;
+        while self.current_sv().imms.len() >= self.opts.max_immutable_memtables {
+            if f.shutting_down {
+                return Err(Error::Closed);
+            }
+            if let Some(e) = &f.error {
+                if f.generation != generation {
+                    return Err(Error::io(
+                        "flushing memtables (writes are held until a flush succeeds)",
+                        std::io::Error::other(e.clone()),
+                    ));
+                }
+            }
+            self.flush_wake.notify_one();
+            self.flush_done.wait(&mut f);
+        }
+        self.stats
+            .stall_micros
+            .fetch_add(start.elapsed().as_micros() as u64, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Starts a new WAL segment and memtable; the old memtable joins the flush queue.
+    pub(crate) fn switch_memtable(&self, wal: &mut WalState) -> Result<()> {
+        let number = self.versions.new_file_number();
+        let name = wal_name(number);
+        let mut writer = LogWriter::create(&*self.storage, &name, LogKind::Wal)?;
+        writer.sync()?;
+        self.storage
+            .sync_dir()
+            .map_err(|e| Error::io(format!("syncing the directory after creating {name}"), e))?;
+        if wal.dirty && self.opts.sync != SyncMode::Never {
+            // Keep segments a durable prefix: the old one is complete before the new one is used.
+            if let Err(e) = wal.writer.sync() {
+                self.poison(&e);
+                return Err(e);
+            }
+        }
+        wal.writer = writer;
+        wal.dirty = false;
+        {
+            let _g = self.sv_install.lock();
+            let cur = self.current_sv();
+            let mut imms = Vec::with_capacity(cur.imms.len() + 1);
+            imms.push(Arc::clone(&cur.mem));
+            imms.extend(cur.imms.iter().cloned());
+            *self.sv.write() = Arc::new(SuperVersion {
+                mem: Arc::new(Memtable::new(number)),
+                imms,
+                version: Arc::clone(&cur.version),
+            });
+        }
+        self.flush_wake.notify_one();
+        Ok(())
+    }
+}
+
+/// Followers get a copy of the leader's outcome; `io::Error` is not `Clone`, so it is rebuilt
+/// with the same kind and message.
+fn clone_result(r: &Result<()>) -> Result<()> {
+    match r {
+        Ok(()) => Ok(()),
+        Err(e) => Err(clone_error(e)),
+    }
+}
+
+pub(crate) fn clone_error(e: &Error) -> Error {
+    match e {
+        Error::Io { context, source } => Error::Io {
+            context: context.clone(),
+            source: std::io::Error::new(source.kind(), source.to_string()),
+        },
+        Error::Corruption { file, offset, what } => Error::Corruption {
+            file: file.clone(),
+            offset: *offset,
+            what: what.clone(),
+        },
+        Error::Poisoned(s) => Error::Poisoned(s.clone()),
+        Error::InvalidArgument(s) => Error::InvalidArgument(s.clone()),
+        Error::Locked(s) => Error::Locked(s.clone()),
+        Error::Closed => Error::Closed,
+    }
+}

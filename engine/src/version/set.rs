@@ -1,0 +1,176 @@
+//! The version set: the current [`Version`] and the manifest that makes each change durable.
+//!
+//! Protocol (format-spec/manifest.md): an edit is appended to the manifest and fsynced before
+//! the new version becomes current, so a crash either keeps the edit or never exposed it. A
+//! fresh manifest (written at open and when the old one grows large) starts with a snapshot
+//! of the whole version and becomes live by replacing CURRENT atomically.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use parking_lot::{Mutex, RwLock};
+
+use super::current::write_current;
+use super::edit::VersionEdit;
+use super::levels::{TableFile, Version};
+use super::names::manifest_name;
+use crate::Result;
+use crate::log::{LogKind, LogWriter};
+use crate::storage::Storage;
+
+/// A manifest larger than this is rewritten as a snapshot on the next edit.
+const MANIFEST_ROLL_BYTES: u64 = 64 << 20;
+
+#[derive(Debug)]
+struct ManifestState {
+    writer: LogWriter,
+    number: u64,
+    log_number: u64,
+    last_seqno: u64,
+}
+
+/// Owns the current version and serializes manifest writes.
+#[derive(Debug)]
+pub struct VersionSet {
+    storage: Arc<dyn Storage>,
+    current: RwLock<Arc<Version>>,
+    manifest: Mutex<ManifestState>,
+    next_file: AtomicU64,
+}
+
+impl VersionSet {
+    /// Starts a new manifest holding `version`, then points CURRENT at it.
+    pub fn create(
+        storage: Arc<dyn Storage>,
+        version: Version,
+        next_file: u64,
+        log_number: u64,
+        last_seqno: u64,
+    ) -> Result<VersionSet> {
+        let next = AtomicU64::new(next_file);
+        let number = next.fetch_add(1, Ordering::Relaxed);
+        let writer = write_manifest(
+            &*storage,
+            number,
+            &version,
+            next.load(Ordering::Relaxed),
+            log_number,
+            last_seqno,
+        )?;
+        Ok(VersionSet {
+            storage,
+            current: RwLock::new(Arc::new(version)),
+            manifest: Mutex::new(ManifestState {
+                writer,
+                number,
+                log_number,
+                last_seqno,
+            }),
+            next_file: next,
+        })
+    }
+
+    /// The version readers should use now.
+    pub fn current(&self) -> Arc<Version> {
+        Arc::clone(&self.current.read())
+    }
+
+    /// Reserves a file number (tables, WAL segments and manifests share one sequence).
+    pub fn new_file_number(&self) -> u64 {
+        self.next_file.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The number of the live manifest.
+    pub fn manifest_number(&self) -> u64 {
+        self.manifest.lock().number
+    }
+
+    /// The oldest WAL segment still needed.
+    pub fn log_number(&self) -> u64 {
+        self.manifest.lock().log_number
+    }
+
+    /// Makes `edit` durable and current. `added` holds the tables the edit introduces, already
+    /// written, synced and opened. Tables the edit removes are marked obsolete afterwards.
+    /// An error leaves the current version unchanged; the caller decides whether the
+    /// failure poisons the database (a failed manifest fsync does).
+    pub fn log_and_apply(
+        &self,
+        mut edit: VersionEdit,
+        added: Vec<Arc<TableFile>>,
+    ) -> Result<Arc<Version>> {
+        let mut m = self.manifest.lock();
+        let added: HashMap<u64, Arc<TableFile>> =
+            added.into_iter().map(|t| (t.meta.number, t)).collect();
+        let old = self.current();
+        let new = Arc::new(old.apply(&edit, &added)?);
+        if let Some(l) = edit.log_number {
+            m.log_number = m.log_number.max(l);
+        }
+        if let Some(s) = edit.last_seqno {
+            m.last_seqno = m.last_seqno.max(s);
+        }
+        edit.next_file_number = Some(self.next_file.load(Ordering::Relaxed));
+        if m.writer.len() > MANIFEST_ROLL_BYTES {
+            let number = self.new_file_number();
+            let writer = write_manifest(
+                &*self.storage,
+                number,
+                &new,
+                self.next_file.load(Ordering::Relaxed),
+                m.log_number,
+                m.last_seqno,
+            )?;
+            let old_name = manifest_name(m.number);
+            m.writer = writer;
+            m.number = number;
+            // The old manifest is no longer referenced by CURRENT; a failed removal is
+            // cleaned up by the next open.
+            let _ = self.storage.remove(&old_name);
+        } else {
+            let mut buf = Vec::new();
+            edit.encode(&mut buf);
+            m.writer.add_record(&buf)?;
+            m.writer.sync()?;
+        }
+        *self.current.write() = Arc::clone(&new);
+        for (level, number) in &edit.deleted_tables {
+            if let Some(t) = old
+                .levels
+                .get(*level as usize)
+                .and_then(|l| l.iter().find(|t| t.meta.number == *number))
+            {
+                t.mark_obsolete();
+            }
+        }
+        Ok(new)
+    }
+}
+
+/// Writes manifest `number` holding a snapshot of `version`, syncs it and the directory, then
+/// replaces CURRENT.
+fn write_manifest(
+    storage: &dyn Storage,
+    number: u64,
+    version: &Version,
+    next_file: u64,
+    log_number: u64,
+    last_seqno: u64,
+) -> Result<LogWriter> {
+    let name = manifest_name(number);
+    let mut w = LogWriter::create(storage, &name, LogKind::Manifest)?;
+    let mut edit = version.snapshot_edit();
+    edit.next_file_number = Some(next_file);
+    edit.log_number = Some(log_number);
+    edit.last_seqno = Some(last_seqno);
+    let mut buf = Vec::new();
+    edit.encode(&mut buf);
+    w.add_record(&buf)?;
+    w.sync()?;
+    storage
+        .sync_dir()
+        .map_err(|e| crate::Error::io(format!("syncing the directory after creating {name}"), e))?;
+    write_current(storage, &name)?;
+    Ok(w)
+}
