@@ -27,3 +27,6 @@ pub trait InternalIterator: Send {
     /// The current value. Requires `valid()`.
     fn value(&self) -> &[u8];
 }
+
+#[cfg(test)]
+pub mod testing;
