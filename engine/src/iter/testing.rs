@@ -45,6 +45,12 @@ impl TestRng {
     pub fn bytes(&mut self, len: usize) -> Vec<u8> {
         (0..len).map(|_| self.next_u64() as u8).collect()
     }
+
+    /// Random bytes of a random length below `max_len`.
+    pub fn bytes_below(&mut self, max_len: usize) -> Vec<u8> {
+        let len = self.index(max_len);
+        self.bytes(len)
+    }
 }
 
 /// The seeds a randomized test runs: `SCIPKV_SEED` alone when set (to rerun a failure),
@@ -83,7 +89,7 @@ pub fn random_target(rng: &mut TestRng, expected: &[(Vec<u8>, Vec<u8>)]) -> Vec<
         let uk = match rng.below(3) {
             0 => Vec::new(),
             1 => vec![0xff; 1 + rng.index(4)],
-            _ => rng.bytes(rng.index(6)),
+            _ => rng.bytes_below(6),
         };
         let (s, k) = (seq(rng), kind(rng));
         return make_internal_key(&uk, s, k);
