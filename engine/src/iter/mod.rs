@@ -29,3 +29,5 @@ pub trait InternalIterator: Send {
 }
 
 pub mod merge;
+#[cfg(test)]
+pub mod testing;

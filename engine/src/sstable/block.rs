@@ -1,0 +1,139 @@
+//! Block contents: prefix-compressed sorted entries plus a restart array.
+//!
+//! Entry: `shared varint | unshared varint | value_len varint | key[shared..] | value`.
+//! Every `restart_interval`-th entry stores its whole key (`shared = 0`) and its offset goes to
+//! the restart array, so a seek binary-searches restarts and then scans at most one interval.
+//! The block ends with the restart offsets (u32 LE each) and their count (u32 LE).
+
+use std::sync::Arc;
+
+use crate::coding::put_varint;
+use crate::error::{Error, Result};
+
+/// Builds one block in memory.
+#[derive(Debug)]
+pub struct BlockBuilder {
+    buf: Vec<u8>,
+    restarts: Vec<u32>,
+    counter: usize,
+    restart_interval: usize,
+    last_key: Vec<u8>,
+}
+
+impl BlockBuilder {
+    pub fn new(restart_interval: usize) -> Self {
+        BlockBuilder {
+            buf: Vec::new(),
+            restarts: vec![0],
+            counter: 0,
+            restart_interval: restart_interval.max(1),
+            last_key: Vec::new(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+
+    /// Size of the block if finished now.
+    pub fn estimated_size(&self) -> usize {
+        self.buf.len() + 4 * self.restarts.len() + 4
+    }
+
+    /// Appends an entry; keys must arrive in table order (the table builder checks that).
+    pub fn add(&mut self, key: &[u8], value: &[u8]) {
+        let shared = if self.counter >= self.restart_interval {
+            self.restarts.push(self.buf.len() as u32);
+            self.counter = 0;
+            0
+        } else {
+            self.last_key
+                .iter()
+                .zip(key)
+                .take_while(|(a, b)| a == b)
+                .count()
+        };
+        let unshared = &key[shared..];
+        put_varint(&mut self.buf, shared as u64);
+        put_varint(&mut self.buf, unshared.len() as u64);
+        put_varint(&mut self.buf, value.len() as u64);
+        self.buf.extend_from_slice(unshared);
+        self.buf.extend_from_slice(value);
+        self.last_key.truncate(shared);
+        self.last_key.extend_from_slice(unshared);
+        self.counter += 1;
+    }
+
+    /// Returns the finished block bytes and resets the builder for the next block.
+    pub fn finish(&mut self) -> Vec<u8> {
+        let mut out = std::mem::take(&mut self.buf);
+        out.reserve(4 * self.restarts.len() + 4);
+        for r in &self.restarts {
+            out.extend_from_slice(&r.to_le_bytes());
+        }
+        out.extend_from_slice(&(self.restarts.len() as u32).to_le_bytes());
+        self.restarts.clear();
+        self.restarts.push(0);
+        self.counter = 0;
+        self.last_key.clear();
+        out
+    }
+}
+
+/// A decoded, verified block. Cheap to clone: iterators hold their own clone, so they outlive
+/// the table's borrow and can later come from a shared block cache.
+#[derive(Debug, Clone)]
+pub struct Block {
+    pub(super) data: Arc<[u8]>,
+    /// Start of the restart array: entries live in `data[..entries_end]`.
+    pub(super) entries_end: usize,
+    pub(super) restarts: Arc<[u32]>,
+    /// File and block offset, for corruption reports.
+    pub(super) file: Arc<str>,
+    pub(super) offset: u64,
+}
+
+impl Block {
+    /// Validates the restart array; entries themselves are checked as they are decoded.
+    pub fn new(data: Vec<u8>, file: Arc<str>, offset: u64) -> Result<Block> {
+        let corrupt = |what: String| Error::corruption(&*file, offset, what);
+        let len = data.len();
+        let count_at = len
+            .checked_sub(4)
+            .ok_or_else(|| corrupt(format!("block of {len} bytes has no restart count")))?;
+        let count = u32::from_le_bytes(data[count_at..].try_into().expect("4 bytes")) as usize;
+        let entries_end = count
+            .checked_mul(4)
+            .and_then(|n| count_at.checked_sub(n))
+            .ok_or_else(|| {
+                corrupt(format!(
+                    "restart count {count} does not fit a {len}-byte block"
+                ))
+            })?;
+        if count == 0 || entries_end == 0 {
+            return Err(corrupt("empty block".into()));
+        }
+        let restarts: Arc<[u32]> = data[entries_end..count_at]
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
+            .collect();
+        let mut prev: Option<u32> = None;
+        for &r in restarts.iter() {
+            let ok = match prev {
+                None => r == 0,
+                Some(p) => r > p && (r as usize) < entries_end,
+            };
+            if !ok {
+                return Err(corrupt(format!("bad restart offset {r}")));
+            }
+            prev = Some(r);
+        }
+        Ok(Block {
+            data: data.into(),
+            entries_end,
+            restarts,
+            file,
+            offset,
+        })
+    }
+}

@@ -1,0 +1,92 @@
+//! The fixed-size footer at the end of every table: where the metadata blocks are.
+//!
+//! Layout (84 bytes): index, filter, properties and dictionary handles (offset u64 LE,
+//! size u64 LE each) | format_version u32 LE | magic u64 LE | xxh3 of the preceding 76 bytes.
+
+use super::handle::{BlockHandle, FIXED_HANDLE_LEN};
+use crate::checksum::xxh3;
+use crate::coding::Reader;
+
+/// "scipkvST" read as a little-endian u64: identifies the file type before anything else.
+pub const MAGIC: u64 = u64::from_le_bytes(*b"scipkvST");
+
+/// The only format version this code writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+pub const FOOTER_LEN: usize = 4 * FIXED_HANDLE_LEN + 4 + 8 + 8;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Footer {
+    pub index: BlockHandle,
+    /// Null when the table has no filter.
+    pub filter: BlockHandle,
+    pub properties: BlockHandle,
+    /// Reserved for a compression dictionary (next format change); always null in version 1.
+    pub dictionary: BlockHandle,
+    pub format_version: u32,
+}
+
+impl Footer {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut b = Vec::with_capacity(FOOTER_LEN);
+        self.index.encode_fixed(&mut b);
+        self.filter.encode_fixed(&mut b);
+        self.properties.encode_fixed(&mut b);
+        self.dictionary.encode_fixed(&mut b);
+        b.extend_from_slice(&self.format_version.to_le_bytes());
+        b.extend_from_slice(&MAGIC.to_le_bytes());
+        let sum = xxh3(&b);
+        b.extend_from_slice(&sum.to_le_bytes());
+        b
+    }
+
+    /// Decodes a footer, checking magic, checksum and version in that order (the magic first
+    /// so a non-table file gets a clear message). Errors are `(offset in footer, what)`.
+    pub fn decode(bytes: &[u8]) -> Result<Footer, (usize, String)> {
+        if bytes.len() != FOOTER_LEN {
+            return Err((
+                0,
+                format!("footer is {} bytes, not {FOOTER_LEN}", bytes.len()),
+            ));
+        }
+        let (body, sum) = bytes.split_at(FOOTER_LEN - 8);
+        let magic = u64::from_le_bytes(body[body.len() - 8..].try_into().expect("8 bytes"));
+        if magic != MAGIC {
+            return Err((body.len() - 8, format!("bad magic {magic:#018x}")));
+        }
+        let stored = u64::from_le_bytes(sum.try_into().expect("8 bytes"));
+        let actual = xxh3(body);
+        if stored != actual {
+            return Err((
+                FOOTER_LEN - 8,
+                format!(
+                    "footer checksum mismatch (stored {stored:#018x}, computed {actual:#018x})"
+                ),
+            ));
+        }
+        let mut r = Reader::new(body);
+        let parse = |r: &mut Reader<'_>| -> Result<Footer, crate::coding::DecodeError> {
+            Ok(Footer {
+                index: BlockHandle::decode_fixed(r)?,
+                filter: BlockHandle::decode_fixed(r)?,
+                properties: BlockHandle::decode_fixed(r)?,
+                dictionary: BlockHandle::decode_fixed(r)?,
+                format_version: r.u32("format version")?,
+            })
+        };
+        let f = parse(&mut r).map_err(|e| (e.pos, e.what))?;
+        if f.format_version != FORMAT_VERSION {
+            return Err((
+                4 * FIXED_HANDLE_LEN,
+                format!("unsupported format version {}", f.format_version),
+            ));
+        }
+        if !f.dictionary.is_null() {
+            return Err((
+                3 * FIXED_HANDLE_LEN,
+                "compression dictionaries are not supported yet".into(),
+            ));
+        }
+        Ok(f)
+    }
+}
