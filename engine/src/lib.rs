@@ -5,6 +5,7 @@ pub mod coding;
 pub mod error;
 pub mod iter;
 pub mod key;
+pub mod log;
 pub mod storage;
 
 pub use error::{Error, Result};
