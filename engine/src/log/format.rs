@@ -84,7 +84,24 @@ pub struct RecordHeader {
 
 /// Parses a record header; `None` when its check does not match.
 pub fn parse_record_header(h: &[u8; RECORD_HEADER_LEN]) -> Option<RecordHeader> {
-    let [l0, l1, l2, l3, s0, s1, s2, s3, s4, s5, s6, s7, c0, c1, c2, c3] = *h;
+    let [
+        l0,
+        l1,
+        l2,
+        l3,
+        s0,
+        s1,
+        s2,
+        s3,
+        s4,
+        s5,
+        s6,
+        s7,
+        c0,
+        c1,
+        c2,
+        c3,
+    ] = *h;
     if header_check(&h[..12]) != u32::from_le_bytes([c0, c1, c2, c3]) {
         return None;
     }

@@ -11,3 +11,6 @@ pub mod writer;
 pub use format::{LogKind, MAX_RECORD_LEN};
 pub use reader::{LogReader, Tail, decode_log};
 pub use writer::LogWriter;
+
+#[cfg(test)]
+mod tests;

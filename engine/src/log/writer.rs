@@ -3,8 +3,8 @@
 use crate::error::{Error, IoContext, Result};
 use crate::storage::{Storage, WritableFile};
 
-use super::format::{MAX_RECORD_LEN, RECORD_HEADER_LEN, file_header, record_header};
 use super::LogKind;
+use super::format::{MAX_RECORD_LEN, RECORD_HEADER_LEN, file_header, record_header};
 
 /// Appends framed records to one log file.
 ///
