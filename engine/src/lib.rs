@@ -1,5 +1,6 @@
 //! scipkv-engine: an embeddable LSM storage engine, and the SCIP layer built on it.
 
+pub mod batch;
 pub mod checksum;
 pub mod coding;
 pub mod error;

@@ -13,4 +13,4 @@ pub use reader::{LogReader, Tail, decode_log};
 pub use writer::LogWriter;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

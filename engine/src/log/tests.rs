@@ -8,10 +8,11 @@ use crate::error::Error;
 use crate::storage::{FsStorage, ReadPath, Storage};
 
 /// A splitmix64 generator: randomized tests print their seed and rerun from `SCIPKV_SEED`.
-struct Rng(u64);
+/// Shared with the batch and version-edit tests.
+pub(crate) struct Rng(u64);
 
 impl Rng {
-    fn seeded(test: &str) -> Rng {
+    pub(crate) fn seeded(test: &str) -> Rng {
         static SALT: AtomicU64 = AtomicU64::new(0);
         let seed = std::env::var("SCIPKV_SEED")
             .ok()
@@ -26,7 +27,7 @@ impl Rng {
         Rng(seed)
     }
 
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -34,11 +35,11 @@ impl Rng {
         z ^ (z >> 31)
     }
 
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         (self.next() % n.max(1) as u64) as usize
     }
 
-    fn bytes(&mut self, n: usize) -> Vec<u8> {
+    pub(crate) fn bytes(&mut self, n: usize) -> Vec<u8> {
         (0..n).map(|_| self.next() as u8).collect()
     }
 }
