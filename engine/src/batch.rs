@@ -308,7 +308,8 @@ mod tests {
         assert_eq!(b.approximate_size(), PAYLOAD_HEADER_LEN);
         b.put("k1", "v1");
         b.delete(b"k2");
-        b.put(b"k1".to_vec(), b"");
+        let owned_key: Vec<u8> = Vec::from("k1");
+        b.put(owned_key, b"");
         let ops: Vec<_> = b.iter().collect();
         assert_eq!(b.len(), 3);
         assert_eq!(

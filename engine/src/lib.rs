@@ -8,5 +8,6 @@ pub mod iter;
 pub mod key;
 pub mod log;
 pub mod storage;
+pub mod version;
 
 pub use error::{Error, Result};
