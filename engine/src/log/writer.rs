@@ -1,0 +1,101 @@
+//! Appending records to a log file.
+
+use crate::error::{Error, IoContext, Result};
+use crate::storage::{Storage, WritableFile};
+
+use super::LogKind;
+use super::format::{MAX_RECORD_LEN, RECORD_HEADER_LEN, file_header, record_header};
+
+/// Appends framed records to one log file.
+///
+/// After any failed append or sync the writer refuses further writes: a failed append may have
+/// left a partial record in the file, and a record appended after it would sit behind damage
+/// that recovery must treat as corruption, not as a torn tail.
+#[derive(Debug)]
+pub struct LogWriter {
+    file: Box<dyn WritableFile>,
+    name: String,
+    failed: Option<String>,
+}
+
+impl LogWriter {
+    /// Creates `name` (truncating any existing file) and writes the file header. The directory
+    /// entry is not synced: the caller batches that with its other directory changes.
+    pub fn create(storage: &dyn Storage, name: &str, kind: LogKind) -> Result<LogWriter> {
+        let mut file = storage
+            .create(name)
+            .ctx(|| format!("creating log {name}"))?;
+        file.append(&file_header(kind))
+            .ctx(|| format!("writing the header of log {name}"))?;
+        Ok(LogWriter {
+            file,
+            name: name.to_string(),
+            failed: None,
+        })
+    }
+
+    /// Appends one framed record for `payload` to `buf`. An associated function so group
+    /// commit can frame many records into one buffer and write them with one call to
+    /// [`LogWriter::append_encoded`].
+    pub fn encode_record(buf: &mut Vec<u8>, payload: &[u8]) -> Result<()> {
+        if payload.len() > MAX_RECORD_LEN {
+            return Err(Error::InvalidArgument(format!(
+                "log record of {} bytes exceeds the limit of {MAX_RECORD_LEN}",
+                payload.len()
+            )));
+        }
+        buf.reserve(RECORD_HEADER_LEN + payload.len());
+        buf.extend_from_slice(&record_header(payload));
+        buf.extend_from_slice(payload);
+        Ok(())
+    }
+
+    /// Appends bytes produced by [`LogWriter::encode_record`] (one or more whole records).
+    pub fn append_encoded(&mut self, framed: &[u8]) -> Result<()> {
+        self.check_usable()?;
+        if let Err(e) = self.file.append(framed) {
+            self.failed = Some(format!("append to {} failed: {e}", self.name));
+            return Err(Error::io(format!("appending to log {}", self.name), e));
+        }
+        Ok(())
+    }
+
+    /// Frames and appends one record.
+    pub fn add_record(&mut self, payload: &[u8]) -> Result<()> {
+        let mut buf = Vec::new();
+        Self::encode_record(&mut buf, payload)?;
+        self.append_encoded(&buf)
+    }
+
+    /// Makes every record appended so far durable.
+    pub fn sync(&mut self) -> Result<()> {
+        self.check_usable()?;
+        if let Err(e) = self.file.sync() {
+            self.failed = Some(format!("sync of {} failed: {e}", self.name));
+            return Err(Error::io(format!("syncing log {}", self.name), e));
+        }
+        Ok(())
+    }
+
+    /// Bytes in the file so far, header included.
+    pub fn len(&self) -> u64 {
+        self.file.len()
+    }
+
+    /// Never true: the file header is written at creation.
+    pub fn is_empty(&self) -> bool {
+        self.file.is_empty()
+    }
+
+    /// The file name this writer appends to.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn check_usable(&self) -> Result<()> {
+        match &self.failed {
+            Some(why) => Err(Error::Poisoned(why.clone())),
+            None => Ok(()),
+        }
+    }
+}
