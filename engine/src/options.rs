@@ -69,12 +69,12 @@ impl Options {
                 "max_immutable_memtables must be at least 1".into(),
             ));
         }
-        if let SyncMode::Interval(d) = self.sync {
-            if d.is_zero() {
-                return Err(crate::Error::InvalidArgument(
-                    "SyncMode::Interval needs a non-zero interval".into(),
-                ));
-            }
+        if let SyncMode::Interval(d) = self.sync
+            && d.is_zero()
+        {
+            return Err(crate::Error::InvalidArgument(
+                "SyncMode::Interval needs a non-zero interval".into(),
+            ));
         }
         Ok(())
     }

@@ -128,12 +128,21 @@ fn parent(seed: u64, kills: u64) {
         let recovered = last_index(&db);
         if let Some(a) = last_acked {
             let r = recovered.expect("acknowledged batches lost entirely");
-            assert!(r >= a, "round {round}: batch {a} was acknowledged but only {r} survived");
+            assert!(
+                r >= a,
+                "round {round}: batch {a} was acknowledged but only {r} survived"
+            );
             // The child writes one batch at a time, so at most one unacknowledged batch exists.
-            assert!(r <= a + 1, "round {round}: batch {r} appeared but only {a} was written");
+            assert!(
+                r <= a + 1,
+                "round {round}: batch {r} appeared but only {a} was written"
+            );
         }
         if let (Some(r), Some(prev)) = (recovered, applied) {
-            assert!(r >= prev, "round {round}: state went back from {prev} to {r}");
+            assert!(
+                r >= prev,
+                "round {round}: state went back from {prev} to {r}"
+            );
         }
         let from = applied.map_or(0, |a| a + 1);
         if let Some(r) = recovered {
@@ -143,7 +152,10 @@ fn parent(seed: u64, kills: u64) {
         }
         applied = recovered;
         let got: BTreeMap<Vec<u8>, Vec<u8>> = db.iter::<&[u8]>(..).map(Result::unwrap).collect();
-        assert!(got == model, "round {round}: recovered state is not the prefix up to {recovered:?}");
+        assert!(
+            got == model,
+            "round {round}: recovered state is not the prefix up to {recovered:?}"
+        );
         let stats = db.stats();
         let tables: usize = stats.levels.iter().map(|l| l.files).sum();
         db.close().unwrap();
@@ -173,14 +185,25 @@ fn check_no_orphans(dir: &Path, live_tables: usize, round: u64) {
         };
         *counts.entry(kind).or_insert(0usize) += 1;
     }
-    assert_eq!(counts.get("sst").copied().unwrap_or(0), live_tables, "round {round}: orphaned tables: {counts:?}");
+    assert_eq!(
+        counts.get("sst").copied().unwrap_or(0),
+        live_tables,
+        "round {round}: orphaned tables: {counts:?}"
+    );
     assert_eq!(counts.get("wal"), Some(&1), "round {round}: {counts:?}");
-    assert_eq!(counts.get("manifest"), Some(&1), "round {round}: {counts:?}");
+    assert_eq!(
+        counts.get("manifest"),
+        Some(&1),
+        "round {round}: {counts:?}"
+    );
 }
 
 fn main() {
     if let Ok(dir) = std::env::var("SCIPKV_CRASH_CHILD_DIR") {
-        let seed = std::env::var("SCIPKV_CRASH_CHILD_SEED").unwrap().parse().unwrap();
+        let seed = std::env::var("SCIPKV_CRASH_CHILD_SEED")
+            .unwrap()
+            .parse()
+            .unwrap();
         child(Path::new(&dir), seed);
         return;
     }
@@ -194,7 +217,10 @@ fn main() {
     }
     // Accept (and ignore) the arguments test runners pass, such as `--nocapture`; a filter
     // that does not match this binary's one test skips it, as the standard harness would.
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
     if args.iter().any(|a| !"crash_sigkill".contains(a.as_str())) {
         println!("0 passed, 0 failed");
         return;

@@ -63,14 +63,31 @@ fn writers_and_readers_never_see_torn_or_lost_writes() {
                 let snap = db.snapshot();
                 for (w, last) in seen.iter_mut().enumerate() {
                     let keys = [key(w, "a"), key(w, "b"), key(w, "c")];
-                    let vals: Vec<_> = snap.multi_get(&keys).unwrap().into_iter().map(counter).collect();
-                    assert!(vals.iter().all(|v| *v == vals[0]), "reader {r}: torn batch {vals:?}");
+                    let vals: Vec<_> = snap
+                        .multi_get(&keys)
+                        .unwrap()
+                        .into_iter()
+                        .map(counter)
+                        .collect();
+                    assert!(
+                        vals.iter().all(|v| *v == vals[0]),
+                        "reader {r}: torn batch {vals:?}"
+                    );
                     let now = vals[0].unwrap_or(0);
-                    assert!(now >= *last, "reader {r}: writer {w} went back from {last} to {now}");
+                    assert!(
+                        now >= *last,
+                        "reader {r}: writer {w} went back from {last} to {now}"
+                    );
                     *last = now;
                     // The same snapshot read again, later, through an iterator, agrees.
-                    let via_iter: Vec<_> = snap.scan_prefix(format!("w{w}/")).map(Result::unwrap).collect();
-                    let iter_vals: Vec<_> = via_iter.into_iter().map(|(_, v)| counter(Some(v))).collect();
+                    let via_iter: Vec<_> = snap
+                        .scan_prefix(format!("w{w}/"))
+                        .map(Result::unwrap)
+                        .collect();
+                    let iter_vals: Vec<_> = via_iter
+                        .into_iter()
+                        .map(|(_, v)| counter(Some(v)))
+                        .collect();
                     if now > 0 {
                         assert_eq!(iter_vals, vec![vals[0]; 3], "reader {r}: snapshot changed");
                     }
@@ -89,12 +106,19 @@ fn writers_and_readers_never_see_torn_or_lost_writes() {
     }
     for w in 0..WRITERS {
         for part in ["a", "b", "c"] {
-            assert_eq!(counter(db.get(key(w, part)).unwrap()), Some(ROUNDS), "lost update for writer {w}");
+            assert_eq!(
+                counter(db.get(key(w, part)).unwrap()),
+                Some(ROUNDS),
+                "lost update for writer {w}"
+            );
         }
     }
     let stats = db.stats();
     assert_eq!(stats.writes, WRITERS as u64 * ROUNDS);
-    assert!(stats.flushes > 0, "memtables should have been flushed: {stats:?}");
+    assert!(
+        stats.flushes > 0,
+        "memtables should have been flushed: {stats:?}"
+    );
     eprintln!(
         "group commit: {} writes in {} groups ({} fsyncs)",
         stats.writes, stats.write_groups, stats.wal_syncs

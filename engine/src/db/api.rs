@@ -8,7 +8,7 @@ use super::stats::{DbStats, LevelStats, load};
 use super::write::Request;
 use super::{Db, DbIter, Snapshot};
 use crate::batch::WriteBatch;
-use crate::key::{MAX_KEY_LEN, MAX_VALUE_LEN};
+use crate::key::MAX_KEY_LEN;
 use crate::{Error, Result};
 
 fn check_key(key: &[u8]) -> Result<()> {

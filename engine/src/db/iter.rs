@@ -192,10 +192,10 @@ impl DbIter {
                 }
                 it.prev()?;
             }
-            if let Some((kind, v)) = newest {
-                if kind == key::Kind::Put as u8 {
-                    break Some((uk, v));
-                }
+            if let Some((kind, v)) = newest
+                && kind == key::Kind::Put as u8
+            {
+                break Some((uk, v));
             }
         };
         self.back = Some(it);

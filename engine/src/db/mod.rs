@@ -166,8 +166,4 @@ impl DbInner {
             }
         }
     }
-
-    pub(crate) fn is_shutting_down(&self) -> bool {
-        self.flush.lock().shutting_down
-    }
 }

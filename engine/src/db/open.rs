@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64};
 
 use parking_lot::{Condvar, Mutex, RwLock};
 
@@ -132,8 +132,8 @@ fn open_with(storage: Arc<dyn Storage>, opts: Options) -> Result<Db> {
         recovery.wal_segments += 1;
         while let Some(rec) = r.next_record()? {
             let batch = decode_payload(&rec, &name, r.valid_len())?;
-            for (i, (kind, k, v)) in batch.ops.iter().enumerate() {
-                mem.insert(k, batch.first_seq + i as u64, *kind as u8, v);
+            for (i, op) in batch.ops.iter().enumerate() {
+                mem.insert(op.key, batch.first_seq + i as u64, op.kind as u8, op.value);
             }
             if !batch.ops.is_empty() {
                 last_seq = last_seq.max(batch.first_seq + batch.ops.len() as u64 - 1);

@@ -86,8 +86,8 @@ impl Snapshot {
     }
 
     /// Entries whose key starts with `prefix`, as of the snapshot.
-    pub fn scan_prefix(&self, prefix: &[u8]) -> DbIter {
-        DbIter::prefix(self.inner.current_sv(), self.seq, prefix)
+    pub fn scan_prefix(&self, prefix: impl AsRef<[u8]>) -> DbIter {
+        DbIter::prefix(self.inner.current_sv(), self.seq, prefix.as_ref())
     }
 }
 

@@ -151,7 +151,7 @@ impl DbInner {
         for b in batches {
             payload.clear();
             b.encode_payload(seq, &mut payload);
-            LogWriter::encode_record(&mut framed, &payload);
+            LogWriter::encode_record(&mut framed, &payload)?;
             seq += b.len() as u64;
         }
         if let Err(e) = wal.writer.append_encoded(&framed) {
@@ -210,13 +210,13 @@ impl DbInner {
             if f.shutting_down {
                 return Err(Error::Closed);
             }
-            if let Some(e) = &f.error {
-                if f.generation != generation {
-                    return Err(Error::io(
-                        "flushing memtables (writes are held until a flush succeeds)",
-                        std::io::Error::other(e.clone()),
-                    ));
-                }
+            if let Some(e) = &f.error
+                && f.generation != generation
+            {
+                return Err(Error::io(
+                    "flushing memtables (writes are held until a flush succeeds)",
+                    std::io::Error::other(e.clone()),
+                ));
             }
             self.flush_wake.notify_one();
             self.flush_done.wait(&mut f);

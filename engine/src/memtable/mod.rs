@@ -12,8 +12,6 @@ use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 
 use crossbeam_skiplist::SkipMap;
 
-use crate::Result;
-use crate::iter::InternalIterator;
 use crate::key::{self, SeqNo, compare_internal};
 
 mod iter;
@@ -133,8 +131,11 @@ impl Memtable {
     }
 }
 
-/// Drives a memtable cursor to the end and returns everything, for flushes and tests.
-pub(crate) fn collect_all(it: &mut dyn InternalIterator) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+/// Drives a cursor to the end and returns everything (tests).
+#[cfg(test)]
+pub(crate) fn collect_all(
+    it: &mut dyn crate::iter::InternalIterator,
+) -> crate::Result<Vec<(Vec<u8>, Vec<u8>)>> {
     let mut out = Vec::new();
     it.seek_to_first()?;
     while it.valid() {

@@ -1,6 +1,7 @@
 use std::sync::Arc;
 
 use super::*;
+use crate::iter::InternalIterator;
 use crate::iter::merge::MergingIterator;
 use crate::key::Kind;
 

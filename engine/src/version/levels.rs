@@ -102,7 +102,7 @@ impl Version {
             })?;
             v.levels[l].push(Arc::clone(t));
         }
-        v.levels[0].sort_by(|a, b| b.meta.number.cmp(&a.meta.number));
+        v.levels[0].sort_by_key(|t| std::cmp::Reverse(t.meta.number));
         for level in v.levels.iter_mut().skip(1) {
             level.sort_by(|a, b| key::compare_internal(&a.meta.smallest, &b.meta.smallest));
         }

@@ -3,3 +3,7 @@
 pub mod current;
 pub mod edit;
 pub mod names;
+
+pub mod levels;
+pub mod recovery;
+pub mod set;
