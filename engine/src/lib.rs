@@ -5,6 +5,7 @@ pub mod coding;
 pub mod error;
 pub mod iter;
 pub mod key;
+pub mod scip;
 pub mod storage;
 
 pub use error::{Error, Result};

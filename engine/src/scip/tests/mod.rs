@@ -1,0 +1,1 @@
+//! Tests of the SCIP layer against fixtures and the real indexes.
