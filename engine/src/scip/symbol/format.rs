@@ -6,8 +6,10 @@ use super::{Descriptor, Suffix, Symbol, is_identifier_char};
 /// unless `s` escaped more than needed (backticks around a simple identifier).
 ///
 /// Not every `Symbol` value has a string form: a scheme starting with `local ` would read back
-/// as a local symbol, a package part equal to `.` reads back as empty, and an empty scheme does
-/// not parse. Parsed symbols never contain these.
+/// as a local symbol, a package part equal to `.` reads back as empty, a package part starting
+/// with a space reads back with that space moved to the end of the previous part (the grammar
+/// cannot tell `a` + ` b` from `a ` + `b`: both are `a   b`), and an empty scheme does not parse.
+/// Parsed symbols never contain these.
 pub fn format_symbol(sym: &Symbol) -> String {
     match sym {
         Symbol::Local(id) => format!("local {id}"),

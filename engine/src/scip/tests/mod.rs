@@ -1,1 +1,3 @@
 //! Tests of the SCIP layer against fixtures and the real indexes.
+
+pub(crate) mod seed;
