@@ -3,4 +3,5 @@
 mod bad_input;
 mod fixture;
 mod reader;
+mod real_data;
 pub(crate) mod seed;
