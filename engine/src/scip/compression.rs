@@ -1,9 +1,10 @@
 //! Detects how an index file is compressed and unwraps it into a plain protobuf stream.
 //!
 //! Upload tools compress indexes inconsistently (`index.scip`, `index.scip.gz`,
-//! `index.scip.zst`), and file names lie, so the first bytes decide. A raw `Index` can never
-//! start with either magic: its first byte is a protobuf tag, and 0x28 / 0x1F would be fields
-//! 5 / 3 with wire types 0 / 7, and `Index` has no field 5 while wire type 7 does not exist.
+//! `index.scip.zst`), and file names lie, so the first bytes decide. A raw `Index` written by an
+//! indexer never starts with either magic: its first byte is a protobuf tag, and 0x1F would be
+//! wire type 7 (which does not exist) while 0x28 would be a varint in field 5, which `Index`
+//! does not have.
 
 use std::io::{self, BufReader, Chain, Cursor, Read};
 use std::sync::Arc;

@@ -19,6 +19,7 @@ pub mod writer;
 #[cfg(test)]
 mod tests;
 
+pub use compression::Compression;
 pub use dedup::DuplicateCheck;
 pub use error::ScipError;
 pub use proto::{

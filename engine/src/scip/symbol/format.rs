@@ -66,17 +66,17 @@ fn push_descriptor(out: &mut String, d: &Descriptor) {
             }
             out.push_str(").");
         }
-        Suffix::Namespace | Suffix::Type | Suffix::Term | Suffix::Meta | Suffix::Macro => {
-            push_name(out, &d.name);
-            out.push(match d.suffix {
-                Suffix::Namespace => '/',
-                Suffix::Type => '#',
-                Suffix::Term => '.',
-                Suffix::Meta => ':',
-                _ => '!',
-            });
-        }
+        Suffix::Namespace => push_suffixed(out, &d.name, '/'),
+        Suffix::Type => push_suffixed(out, &d.name, '#'),
+        Suffix::Term => push_suffixed(out, &d.name, '.'),
+        Suffix::Meta => push_suffixed(out, &d.name, ':'),
+        Suffix::Macro => push_suffixed(out, &d.name, '!'),
     }
+}
+
+fn push_suffixed(out: &mut String, name: &str, suffix: char) {
+    push_name(out, name);
+    out.push(suffix);
 }
 
 /// Backtick-quotes a name unless it is a (non-empty) simple identifier.

@@ -62,7 +62,10 @@ fn truncated_compressed_streams_are_malformed() {
             // A cut in the trailer may still deliver every item; anything else must error
             // as Malformed, never Io (the source reader did not fail).
             if let Err(e) = result {
-                assert!(matches!(e, ScipError::Malformed { .. }), "cut at {cut}: {e:?}");
+                assert!(
+                    matches!(e, ScipError::Malformed { .. }),
+                    "cut at {cut}: {e:?}"
+                );
             }
         }
     }
@@ -93,7 +96,10 @@ fn random_garbage_never_panics() {
             }
         };
         if let Err(e) = read_all(&bytes) {
-            assert!(matches!(e, ScipError::Malformed { .. }), "{e:?} for {bytes:?}");
+            assert!(
+                matches!(e, ScipError::Malformed { .. }),
+                "{e:?} for {bytes:?}"
+            );
         }
     }
 }
@@ -242,9 +248,15 @@ struct FailingReader {
 impl Read for FailingReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.pos >= self.ok {
-            return Err(io::Error::new(io::ErrorKind::ConnectionReset, "peer went away"));
+            return Err(io::Error::new(
+                io::ErrorKind::ConnectionReset,
+                "peer went away",
+            ));
         }
-        let n = buf.len().min(self.ok - self.pos).min(self.data.len() - self.pos);
+        let n = buf
+            .len()
+            .min(self.ok - self.pos)
+            .min(self.data.len() - self.pos);
         buf[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
         self.pos += n;
         Ok(n)

@@ -94,7 +94,9 @@ pub(crate) fn encoded() -> Vec<u8> {
 }
 
 /// Reads every item, stopping at the first error.
-pub(crate) fn read_all(bytes: &[u8]) -> Result<Vec<crate::scip::IndexItem>, crate::scip::ScipError> {
+pub(crate) fn read_all(
+    bytes: &[u8],
+) -> Result<Vec<crate::scip::IndexItem>, crate::scip::ScipError> {
     let reader = crate::scip::IndexReader::new(bytes)?;
     reader.collect()
 }

@@ -67,8 +67,18 @@ fn check(e: Expected) {
     assert_eq!(metadata, 1, "{}: metadata items", e.file);
     assert_eq!(docs, e.documents, "{}: documents", e.file);
     assert_eq!(occs, e.occurrences, "{}: occurrences", e.file);
-    assert_eq!(reader.decompressed_offset(), e.raw_size, "{}: raw size", e.file);
-    assert_eq!(reader.bytes_read(), compressed_size, "{}: compressed size", e.file);
+    assert_eq!(
+        reader.decompressed_offset(),
+        e.raw_size,
+        "{}: raw size",
+        e.file
+    );
+    assert_eq!(
+        reader.bytes_read(),
+        compressed_size,
+        "{}: compressed size",
+        e.file
+    );
     // Streaming: the largest buffered item is a small fraction of the index.
     assert!(
         (reader.max_item_bytes() as u64) * 10 < e.raw_size,
