@@ -4,6 +4,11 @@
 //! on: paths become keys (so they must be canonical and relative, or two spellings of one file
 //! would be two documents, and `..` could escape the project), ranges become positions (so they
 //! must decode), and occurrences are indexed by symbol (so the symbol must be present).
+//!
+//! Rules were checked against the real indexes in `<shared>/scip`: every document passes, and no
+//! occurrence there has an empty symbol. Deliberately not checked: that `enclosing_range`
+//! contains `range` (scip-typescript 0.4.0 breaks this in 294 of rxjs's 1,181 enclosing
+//! ranges), and that symbols parse (costly; ingest parses them anyway when it needs the parts).
 
 use super::error::ScipError;
 use super::proto::Document;
