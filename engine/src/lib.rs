@@ -25,6 +25,7 @@ pub mod key;
 pub mod log;
 pub mod memtable;
 pub mod options;
+pub mod scip;
 pub mod sstable;
 pub mod storage;
 pub mod version;

@@ -1,0 +1,235 @@
+//! Streaming reader for SCIP indexes: one top-level item at a time.
+//!
+//! Real indexes reach several GB, so the `Index` message is never decoded whole. Its fields are
+//! walked by hand (tag, length, payload) and each payload is decoded with prost on its own;
+//! peak memory is one item plus a reused buffer. See `NOTES.md` §1 for the schema.
+
+use std::io::Read;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use prost::Message;
+
+use super::compression::{self, Compression, Decompressed, Progress};
+use super::error::ScipError;
+use super::proto::{Document, Metadata, SymbolInformation};
+use super::wire::{self, WireReader};
+
+/// Largest single top-level item accepted by default. Generous because a generated file can
+/// produce a huge `Document`, but bounded so a corrupt length prefix fails fast.
+pub const DEFAULT_MAX_MESSAGE_SIZE: u64 = 1 << 30;
+
+const FIELD_METADATA: u64 = 1;
+const FIELD_DOCUMENTS: u64 = 2;
+const FIELD_EXTERNAL_SYMBOLS: u64 = 3;
+
+/// One field value of the top-level `Index` message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum IndexItem {
+    Metadata(Metadata),
+    Document(Document),
+    ExternalSymbol(SymbolInformation),
+}
+
+/// Reads an index from any byte stream, raw, zstd or gzip (detected from the magic bytes).
+#[derive(Debug)]
+pub struct IndexReader<R: Read> {
+    wire: WireReader<Decompressed<R>>,
+    progress: Arc<Progress>,
+    max_message_size: u64,
+    buf: Vec<u8>,
+    max_item_bytes: usize,
+    failed: bool,
+}
+
+impl<R: Read> IndexReader<R> {
+    /// Sniffs the compression (reads up to 4 bytes) and prepares to stream items.
+    pub fn new(r: R) -> Result<Self, ScipError> {
+        let progress = Arc::new(Progress::default());
+        let stream = compression::open(r, Arc::clone(&progress))?;
+        Ok(IndexReader {
+            wire: WireReader::new(stream),
+            progress,
+            max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
+            buf: Vec::new(),
+            max_item_bytes: 0,
+            failed: false,
+        })
+    }
+
+    /// Sets the largest accepted item (one `Metadata`, `Document` or external symbol), in bytes.
+    pub fn with_max_message_size(mut self, max: u64) -> Self {
+        self.max_message_size = max;
+        self
+    }
+
+    /// The compression detected from the first bytes.
+    pub fn compression(&self) -> Compression {
+        self.wire.inner().compression()
+    }
+
+    /// Bytes consumed from the caller's reader, i.e. compressed bytes for compressed input.
+    /// Decompressors read ahead, so this runs up to one internal buffer (~128 KiB) ahead of the
+    /// item last returned; good for progress reports, not for seeking.
+    pub fn bytes_read(&self) -> u64 {
+        self.progress.bytes.load(Ordering::Relaxed)
+    }
+
+    /// Decompressed bytes of the `Index` message consumed so far; error offsets use this scale.
+    pub fn decompressed_offset(&self) -> u64 {
+        self.wire.pos()
+    }
+
+    /// The largest item payload buffered so far: the reader's peak memory, less decoding.
+    pub fn max_item_bytes(&self) -> usize {
+        self.max_item_bytes
+    }
+
+    /// The next top-level item, or `None` at the end of the index. After an error the stream
+    /// position is unknown, so later calls fail again instead of guessing where items resume.
+    pub fn next_item(&mut self) -> Result<Option<IndexItem>, ScipError> {
+        if self.failed {
+            return Err(ScipError::malformed(
+                self.wire.pos(),
+                "reader already failed; the stream position is unknown",
+            ));
+        }
+        let result = self.read_item();
+        if result.is_err() {
+            self.failed = true;
+        }
+        result.map_err(|e| self.classify(e))
+    }
+
+    /// An I/O error that did not come from the caller's reader came from the decompressor,
+    /// which means corrupt compressed data: report it as `Malformed`.
+    fn classify(&self, e: ScipError) -> ScipError {
+        match e {
+            ScipError::Io(io)
+                if self.compression() != Compression::None
+                    && !self.progress.source_failed.load(Ordering::Relaxed) =>
+            {
+                ScipError::malformed(
+                    self.wire.pos(),
+                    format!("{:?} stream is corrupt: {io}", self.compression()),
+                )
+            }
+            other => other,
+        }
+    }
+
+    fn read_item(&mut self) -> Result<Option<IndexItem>, ScipError> {
+        loop {
+            let tag_pos = self.wire.pos();
+            let Some(tag) = self.wire.varint("tag")? else {
+                return Ok(None);
+            };
+            if tag > u64::from(u32::MAX) {
+                return Err(ScipError::malformed(
+                    tag_pos,
+                    format!("tag {tag} exceeds 32 bits"),
+                ));
+            }
+            let field = tag >> 3;
+            let wire_type = (tag & 7) as u8;
+            if field == 0 {
+                return Err(ScipError::malformed(tag_pos, "field number 0"));
+            }
+            let known = matches!(
+                field,
+                FIELD_METADATA | FIELD_DOCUMENTS | FIELD_EXTERNAL_SYMBOLS
+            );
+            if known && wire_type != wire::LEN {
+                return Err(ScipError::malformed(
+                    tag_pos,
+                    format!("Index field {field} has wire type {wire_type}, expected 2"),
+                ));
+            }
+            if !known {
+                self.skip_field(tag_pos, field, wire_type)?;
+                continue;
+            }
+            let len = self.length(field)?;
+            let payload_pos = self.wire.pos();
+            let mut buf = std::mem::take(&mut self.buf);
+            let read = self
+                .wire
+                .read_exact_into(len, &mut buf, &format!("Index field {field}"));
+            self.max_item_bytes = self.max_item_bytes.max(buf.len());
+            let item = read.and_then(|()| decode(field, &buf, payload_pos));
+            self.buf = buf;
+            return item.map(Some);
+        }
+    }
+
+    fn length(&mut self, field: u64) -> Result<u64, ScipError> {
+        let pos = self.wire.pos();
+        let len = self.wire.required_varint("length")?;
+        if len > self.max_message_size {
+            return Err(ScipError::malformed(
+                pos,
+                format!(
+                    "Index field {field} length {len} exceeds the maximum message size {}",
+                    self.max_message_size
+                ),
+            ));
+        }
+        Ok(len)
+    }
+
+    /// Skips a field this version does not know, per protobuf wire rules, so indexes written
+    /// against a newer `scip.proto` still load.
+    fn skip_field(&mut self, tag_pos: u64, field: u64, wire_type: u8) -> Result<(), ScipError> {
+        match wire_type {
+            wire::VARINT => {
+                self.wire.required_varint("unknown field value")?;
+                Ok(())
+            }
+            wire::FIXED64 => self.wire.skip(8, "fixed64 field"),
+            wire::FIXED32 => self.wire.skip(4, "fixed32 field"),
+            wire::LEN => {
+                let len = self.length(field)?;
+                self.wire.skip(len, "unknown length-delimited field")
+            }
+            wire::START_GROUP | wire::END_GROUP => Err(ScipError::malformed(
+                tag_pos,
+                format!("Index field {field} uses a group (wire type {wire_type}), not supported"),
+            )),
+            other => Err(ScipError::malformed(
+                tag_pos,
+                format!("Index field {field} has invalid wire type {other}"),
+            )),
+        }
+    }
+}
+
+fn decode(field: u64, payload: &[u8], pos: u64) -> Result<IndexItem, ScipError> {
+    // prost's error text carries the message and field path (e.g. `Document.relative_path:
+    // invalid string value: data is not UTF-8 encoded`), which is the field naming we want.
+    let err = |name: &str, e: prost::DecodeError| {
+        ScipError::malformed(pos, format!("cannot decode {name}: {e}"))
+    };
+    Ok(match field {
+        FIELD_METADATA => {
+            IndexItem::Metadata(Metadata::decode(payload).map_err(|e| err("Index.metadata", e))?)
+        }
+        FIELD_DOCUMENTS => {
+            IndexItem::Document(Document::decode(payload).map_err(|e| err("Index.documents", e))?)
+        }
+        _ => IndexItem::ExternalSymbol(
+            SymbolInformation::decode(payload).map_err(|e| err("Index.external_symbols", e))?,
+        ),
+    })
+}
+
+impl<R: Read> Iterator for IndexReader<R> {
+    type Item = Result<IndexItem, ScipError>;
+
+    /// Stops after the first error, since the stream position is then unknown.
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        self.next_item().transpose()
+    }
+}
