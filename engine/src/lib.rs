@@ -1,6 +1,7 @@
 //! scipkv-engine: an embeddable LSM storage engine, and the SCIP layer built on it.
 
 pub mod checksum;
+pub mod chunk;
 pub mod coding;
 pub mod error;
 pub mod iter;
