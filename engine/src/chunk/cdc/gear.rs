@@ -110,7 +110,7 @@ mod tests {
     /// changed, which needs a new `CHUNKING_FORMAT_VERSION`, not a new expected value.
     #[test]
     fn golden_cut_points() {
-        let data = random_bytes(0x601D_E4, 256 * 1024);
+        let data = random_bytes(0x0060_1DE4, 256 * 1024);
         let lens: Vec<usize> = chunks(&GearChunker::new(GOLDEN_SIZES).unwrap(), &data)
             .map(<[u8]>::len)
             .collect();
