@@ -106,6 +106,19 @@ mod tests {
         assert_eq!(large.leading_ones(), bits - 2);
     }
 
+    /// The defaults and their masks are part of the chunking format (see the spec).
+    #[test]
+    fn default_sizes_and_masks_pinned() {
+        let c = GearChunker::default();
+        let sizes = ChunkSizes {
+            min: 2048,
+            avg: 8192,
+            max: 65536,
+        };
+        assert_eq!(c.sizes(), sizes);
+        assert_eq!(c.masks(), (0xFFFE_0000_0000_0000, 0xFFE0_0000_0000_0000));
+    }
+
     /// Pins the cut points of the production chunker: a failure here means the chunking format
     /// changed, which needs a new `CHUNKING_FORMAT_VERSION`, not a new expected value.
     #[test]
