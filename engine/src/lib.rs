@@ -17,6 +17,7 @@
 
 pub mod batch;
 pub mod checksum;
+pub mod chunk;
 pub mod coding;
 mod db;
 pub mod error;
