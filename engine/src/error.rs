@@ -75,3 +75,14 @@ impl Error {
             || source.kind() == io::ErrorKind::StorageFull)
     }
 }
+
+/// Adds file and action context to `io::Result`s.
+pub(crate) trait IoContext<T> {
+    fn ctx(self, context: impl FnOnce() -> String) -> Result<T>;
+}
+
+impl<T> IoContext<T> for io::Result<T> {
+    fn ctx(self, context: impl FnOnce() -> String) -> Result<T> {
+        self.map_err(|e| Error::io(context(), e))
+    }
+}
