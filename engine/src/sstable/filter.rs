@@ -87,7 +87,7 @@ impl Filter {
                 format!("filter hash count {k} out of range"),
             ));
         }
-        if r.is_empty() || r.remaining() % 8 != 0 {
+        if r.is_empty() || !r.remaining().is_multiple_of(8) {
             return Err(r.err(format!(
                 "filter bit array of {} bytes is not a positive multiple of 8",
                 r.remaining()

@@ -62,7 +62,10 @@ impl RandomAccessFile for MemRead {
 /// user key -> seq -> (kind, value)
 type Model = BTreeMap<Vec<u8>, BTreeMap<u64, (u8, Vec<u8>)>>;
 
-fn sorted_entries(model: &Model) -> Vec<(Vec<u8>, Vec<u8>)> {
+/// (internal key, value) in table order.
+type Entries = Vec<(Vec<u8>, Vec<u8>)>;
+
+fn sorted_entries(model: &Model) -> Entries {
     let mut v: Vec<_> = model
         .iter()
         .flat_map(|(uk, versions)| {
@@ -195,8 +198,7 @@ fn check_gets(table: &Table, model: &Model, rng: &mut TestRng) {
         assert!(table.may_contain(uk), "filter must not drop {uk:?}");
     }
     for _ in 0..50 {
-        let mut uk = rng.bytes_below(8);
-        uk.push(0xfe);
+        let uk = [&b"absent\xfe"[..], &rng.bytes_below(8)].concat();
         if !model.contains_key(&uk) {
             assert_eq!(table.get(&uk, MAX_SEQNO).unwrap(), None, "absent {uk:?}");
         }
@@ -359,7 +361,7 @@ fn read_all_or_corruption(bytes: Vec<u8>, model: &Model, entries: &[(Vec<u8>, Ve
         }
     }
     let mut it = table.iter();
-    let mut scan = || -> crate::Result<Vec<(Vec<u8>, Vec<u8>)>> {
+    let mut scan = || -> crate::Result<Entries> {
         let mut got = Vec::new();
         it.seek_to_first()?;
         while it.valid() {
@@ -375,7 +377,7 @@ fn read_all_or_corruption(bytes: Vec<u8>, model: &Model, entries: &[(Vec<u8>, Ve
     clean
 }
 
-fn small_table(codec: Codec) -> (Model, Vec<(Vec<u8>, Vec<u8>)>, Vec<u8>) {
+fn small_table(codec: Codec) -> (Model, Entries, Vec<u8>) {
     let mut rng = TestRng::new(77);
     let model = random_model(&mut rng, 25, false);
     let entries = sorted_entries(&model);
