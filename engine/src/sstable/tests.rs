@@ -515,3 +515,50 @@ fn bloom_false_positive_rate_at_10_bits_per_key_is_below_2_percent() {
     );
     assert!(rate < 0.02, "false-positive rate {rate}");
 }
+
+/// The worked example in format-spec/sstable.md, byte for byte: any change to the format
+/// (or to fastbloom's bit derivation) shows up here before it ships.
+const WORKED_EXAMPLE: &[&str] = &[
+    // data block payload
+    "000d036170706c650102000000000000726564",
+    "020d007269636f740001000000000000",
+    "0000000001000000",
+    // data block trailer
+    "002b000000df2158554f7fe6df",
+    // filter payload
+    "0700000010501e8000051420",
+    // filter trailer
+    "000c0000003f3b641397bcc124",
+    // index payload
+    "00090262ffffffffffffffff002b0000000001000000",
+    // index trailer
+    "0016000000e5faf642d4e65d1c",
+    // properties payload
+    "01010202010103010104011c050103060138070d6170706c650102000000000000080f61707269636f7400010000000000000901010a01020b01000c010a0d0101",
+    // properties trailer
+    "004100000065e8450e61dc9154",
+    // footer: index, filter, properties handles
+    "5100000000000000160000000000000038000000000000000c0000000000000074000000000000004100000000000000",
+    // footer: dictionary handle, version, magic, checksum
+    "0000000000000000000000000000000001000000736369706b76535454f5229ef7ba50ea",
+];
+
+#[test]
+fn worked_example_is_byte_exact() {
+    let entries = vec![
+        (make_internal_key(b"apple", 2, 1), b"red".to_vec()),
+        (make_internal_key(b"apricot", 1, 0), Vec::new()),
+    ];
+    let opts = TableOptions {
+        codec: Codec::None,
+        ..TableOptions::default()
+    };
+    let (bytes, _) = build(&entries, opts);
+    for (i, c) in bytes.chunks(16).enumerate() {
+        let hex: Vec<String> = c.iter().map(|b| format!("{b:02x}")).collect();
+        println!("{:04x}: {}", i * 16, hex.join(" "));
+    }
+    let got: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let want = WORKED_EXAMPLE.concat();
+    assert_eq!(got, want);
+}
