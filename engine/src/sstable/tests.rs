@@ -222,11 +222,13 @@ fn all_option_sets() -> Vec<TableOptions> {
 
 #[test]
 fn tables_match_the_model_for_every_layout_and_codec() {
-    for seed in seeds(&[1, 2, 3, 0xdead_beef]) {
+    for (n, seed) in seeds(&[1, 2, 3, 0xdead_beef]).into_iter().enumerate() {
         let mut rng = TestRng::new(seed);
         for (i, opts) in all_option_sets().into_iter().enumerate() {
             let ctx = format!("seed {seed}, options {opts:?}");
-            let model = random_model(&mut rng, 150, i % 4 == 0);
+            // A 1 MiB value once per codec (with 64-byte blocks, restart interval 16): every
+            // read of its block costs a megabyte in a debug build, so not in every table.
+            let model = random_model(&mut rng, 150, n == 0 && (3..6).contains(&i));
             let entries = sorted_entries(&model);
             let (bytes, summary) = build(&entries, opts.clone());
             let table = open(bytes).unwrap_or_else(|e| panic!("{ctx}: open: {e}"));
