@@ -39,6 +39,11 @@ impl BlockIter {
         }
     }
 
+    /// File offset of the block, for corruption reports by callers.
+    pub fn block_offset(&self) -> u64 {
+        self.block.offset
+    }
+
     fn invalidate(&mut self) {
         self.current = self.block.entries_end;
         self.next_off = self.block.entries_end;
@@ -228,12 +233,5 @@ impl InternalIterator for BlockIter {
             .data
             .get(self.value.0..self.value.1)
             .unwrap_or_default()
-    }
-}
-
-impl BlockIter {
-    /// File offset of the block, for corruption reports by callers.
-    pub fn block_offset(&self) -> u64 {
-        self.block.offset
     }
 }
