@@ -85,7 +85,9 @@ impl DbInner {
             }
             None => Vec::new(),
         };
-        let version = match self.versions.log_and_apply(edit, added) {
+        // The WAL segment is deleted only after a later manifest edit (see VersionSet).
+        let obsolete = vec![wal_name(imm.wal_number())];
+        let version = match self.versions.log_and_apply(edit, added, obsolete) {
             Ok(v) => v,
             Err(e) => {
                 // The manifest's state after a failed append or fsync is unknown.
@@ -98,9 +100,6 @@ impl DbInner {
             imms: remaining,
             version,
         });
-        drop(_g);
-        // The memtable's contents are durable in the table now.
-        let _ = self.storage.remove(&wal_name(imm.wal_number()));
         Ok(())
     }
 

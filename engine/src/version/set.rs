@@ -4,6 +4,11 @@
 //! the new version becomes current, so a crash either keeps the edit or never exposed it. A
 //! fresh manifest (written at open and when the old one grows large) starts with a snapshot
 //! of the whole version and becomes live by replacing CURRENT atomically.
+//!
+//! Deletion is deferred by one edit: a damaged *last* manifest record cannot be told apart
+//! from a torn write, so recovery drops it. Files that edit made obsolete (the WAL segment a
+//! flush replaced, the inputs of a compaction) are therefore removed only once a later record
+//! is durable; until then a dropped last edit loses nothing, because its inputs still exist.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -28,6 +33,17 @@ struct ManifestState {
     number: u64,
     log_number: u64,
     last_seqno: u64,
+    /// Made obsolete by the last edit: removed after the next edit is durable.
+    deferred: Deferred,
+}
+
+/// Files an edit made obsolete.
+#[derive(Debug, Default)]
+pub struct Deferred {
+    /// Files to remove by name (WAL segments).
+    pub files: Vec<String>,
+    /// Tables to mark obsolete (removed when the last reader drops them).
+    pub tables: Vec<Arc<TableFile>>,
 }
 
 /// Owns the current version and serializes manifest writes.
@@ -66,6 +82,7 @@ impl VersionSet {
                 number,
                 log_number,
                 last_seqno,
+                deferred: Deferred::default(),
             }),
             next_file: next,
         })
@@ -92,13 +109,15 @@ impl VersionSet {
     }
 
     /// Makes `edit` durable and current. `added` holds the tables the edit introduces, already
-    /// written, synced and opened. Tables the edit removes are marked obsolete afterwards.
+    /// written, synced and opened. `obsolete_files` (WAL segments the edit supersedes) and the
+    /// tables the edit removes are deleted after the *next* edit is durable (see module doc).
     /// An error leaves the current version unchanged; the caller decides whether the
     /// failure poisons the database (a failed manifest fsync does).
     pub fn log_and_apply(
         &self,
         mut edit: VersionEdit,
         added: Vec<Arc<TableFile>>,
+        obsolete_files: Vec<String>,
     ) -> Result<Arc<Version>> {
         let mut m = self.manifest.lock();
         let added: HashMap<u64, Arc<TableFile>> =
@@ -135,14 +154,30 @@ impl VersionSet {
             m.writer.sync()?;
         }
         *self.current.write() = Arc::clone(&new);
-        for (level, number) in &edit.deleted_tables {
-            if let Some(t) = old
-                .levels
-                .get(*level as usize)
-                .and_then(|l| l.iter().find(|t| t.meta.number == *number))
-            {
-                t.mark_obsolete();
-            }
+        let removed: Vec<Arc<TableFile>> = edit
+            .deleted_tables
+            .iter()
+            .filter_map(|(level, number)| {
+                old.levels
+                    .get(*level as usize)
+                    .and_then(|l| l.iter().find(|t| t.meta.number == *number))
+                    .cloned()
+            })
+            .collect();
+        let due = std::mem::replace(
+            &mut m.deferred,
+            Deferred {
+                files: obsolete_files,
+                tables: removed,
+            },
+        );
+        drop(m);
+        for t in due.tables {
+            t.mark_obsolete();
+        }
+        for f in due.files {
+            // A failure only leaks the file until the next open's cleanup.
+            let _ = self.storage.remove(&f);
         }
         Ok(new)
     }
