@@ -12,7 +12,7 @@ use super::BlockKey;
 /// bookkeeping, rounded up. Without it a flood of tiny blocks would make the real
 /// footprint overshoot the budget, and an empty block would weigh 0, which
 /// quick_cache treats as "never evict".
-pub(crate) const ENTRY_OVERHEAD: u64 = 80;
+pub const ENTRY_OVERHEAD: u64 = 80;
 
 /// Weighs a block by the heap it keeps alive, so the capacity is a byte budget.
 #[derive(Clone, Copy, Debug, Default)]

@@ -1,5 +1,6 @@
 //! Behaviour of the block cache: the byte bound, scan resistance, concurrency, loading.
 
+mod adapt;
 mod bound;
 mod concurrency;
 mod load;
