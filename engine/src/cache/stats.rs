@@ -30,8 +30,8 @@ pub struct CacheStats {
     pub pinned_bytes: u64,
 }
 
-/// Padded to its own cache line so the hit/miss traffic of every reader does not
-/// false-share with the shard locks' neighbours.
+/// Aligned to its own cache line: every lookup bumps these, and they must not share a
+/// line with the shard table pointer and hasher state that every lookup reads.
 #[derive(Debug, Default)]
 #[repr(align(64))]
 pub(super) struct Counters {
