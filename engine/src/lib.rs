@@ -16,6 +16,7 @@
 //! ```
 
 pub mod batch;
+pub mod cache;
 pub mod checksum;
 pub mod chunk;
 pub mod coding;
