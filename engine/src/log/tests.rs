@@ -429,3 +429,33 @@ fn random_bytes_and_mutations_never_panic_or_invent_records() {
         let _ = decode(&b);
     }
 }
+
+/// Parses a spec-style hex dump ("53 43 ...").
+pub(crate) fn unhex(s: &str) -> Vec<u8> {
+    s.split_whitespace()
+        .map(|b| u8::from_str_radix(b, 16).unwrap())
+        .collect()
+}
+
+/// The worked example in format-spec/wal.md: if this changes, the format changed.
+#[test]
+fn wal_spec_worked_example_is_stable() {
+    let mut batch = crate::batch::WriteBatch::new();
+    batch.put("key", "value");
+    batch.delete("old");
+    let mut payload = Vec::new();
+    batch.encode_payload(42, &mut payload);
+    let (bytes, _) = build(LogKind::Wal, &[payload]);
+    let expected = unhex(
+        "53 43 49 50 4b 56 4c 47 01 00 00 00 01 00 00 00 c0 50 c8 94 3e a7 83 4c
+         1c 00 00 00 e3 8d a3 b0 32 6e 1e e2 ae 8f 4f 5b
+         2a 00 00 00 00 00 00 00 02 00 00 00
+         01 03 6b 65 79 05 76 61 6c 75 65
+         00 03 6f 6c 64",
+    );
+    assert_eq!(bytes, expected);
+    let (records, tail, _) = decode(&bytes).unwrap();
+    assert_eq!(tail, Tail::Clean);
+    let d = crate::batch::decode_payload(&records[0], "w", 40).unwrap();
+    assert_eq!((d.first_seq, d.ops.len()), (42, 2));
+}
