@@ -429,3 +429,119 @@ fn random_bytes_and_mutations_never_panic_or_invent_records() {
         let _ = decode(&b);
     }
 }
+
+/// Parses a spec-style hex dump ("53 43 ...").
+pub(crate) fn unhex(s: &str) -> Vec<u8> {
+    s.split_whitespace()
+        .map(|b| u8::from_str_radix(b, 16).unwrap())
+        .collect()
+}
+
+/// The worked example in format-spec/wal.md: if this changes, the format changed.
+#[test]
+fn wal_spec_worked_example_is_stable() {
+    let mut batch = crate::batch::WriteBatch::new();
+    batch.put("key", "value");
+    batch.delete("old");
+    let mut payload = Vec::new();
+    batch.encode_payload(42, &mut payload);
+    let (bytes, _) = build(LogKind::Wal, &[payload]);
+    let expected = unhex(
+        "53 43 49 50 4b 56 4c 47 01 00 00 00 01 00 00 00 c0 50 c8 94 3e a7 83 4c
+         1c 00 00 00 e3 8d a3 b0 32 6e 1e e2 ae 8f 4f 5b
+         2a 00 00 00 00 00 00 00 02 00 00 00
+         01 03 6b 65 79 05 76 61 6c 75 65
+         00 03 6f 6c 64",
+    );
+    assert_eq!(bytes, expected);
+    let (records, tail, _) = decode(&bytes).unwrap();
+    assert_eq!(tail, Tail::Clean);
+    let d = crate::batch::decode_payload(&records[0], "w", 40).unwrap();
+    assert_eq!((d.first_seq, d.ops.len()), (42, 2));
+}
+
+/// A storage whose files fail every append after the first `ok_appends`.
+#[derive(Debug)]
+struct FailingStorage {
+    inner: FsStorage,
+    ok_appends: usize,
+}
+
+#[derive(Debug)]
+struct FailingFile {
+    inner: Box<dyn crate::storage::WritableFile>,
+    ok_appends: usize,
+}
+
+impl crate::storage::WritableFile for FailingFile {
+    fn append(&mut self, data: &[u8]) -> std::io::Result<()> {
+        if self.ok_appends == 0 {
+            // A short write: half the data lands, then the error.
+            self.inner.append(&data[..data.len() / 2])?;
+            return Err(std::io::Error::other("injected append failure"));
+        }
+        self.ok_appends -= 1;
+        self.inner.append(data)
+    }
+    fn sync(&mut self) -> std::io::Result<()> {
+        self.inner.sync()
+    }
+    fn len(&self) -> u64 {
+        self.inner.len()
+    }
+}
+
+impl Storage for FailingStorage {
+    fn create(&self, name: &str) -> std::io::Result<Box<dyn crate::storage::WritableFile>> {
+        Ok(Box::new(FailingFile {
+            inner: self.inner.create(name)?,
+            ok_appends: self.ok_appends,
+        }))
+    }
+    fn open_read(
+        &self,
+        name: &str,
+    ) -> std::io::Result<std::sync::Arc<dyn crate::storage::RandomAccessFile>> {
+        self.inner.open_read(name)
+    }
+    fn rename(&self, from: &str, to: &str) -> std::io::Result<()> {
+        self.inner.rename(from, to)
+    }
+    fn remove(&self, name: &str) -> std::io::Result<()> {
+        self.inner.remove(name)
+    }
+    fn truncate(&self, name: &str, len: u64) -> std::io::Result<()> {
+        self.inner.truncate(name, len)
+    }
+    fn list(&self) -> std::io::Result<Vec<String>> {
+        self.inner.list()
+    }
+    fn sync_dir(&self) -> std::io::Result<()> {
+        self.inner.sync_dir()
+    }
+    fn lock(&self) -> std::io::Result<Box<dyn crate::storage::LockGuard>> {
+        self.inner.lock()
+    }
+}
+
+#[test]
+fn a_failed_append_poisons_the_writer_and_leaves_a_torn_tail() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = FailingStorage {
+        inner: FsStorage::new(dir.path(), ReadPath::Pread).unwrap(),
+        ok_appends: 2, // the file header and one record
+    };
+    let mut w = LogWriter::create(&storage, "1.wal", LogKind::Wal).unwrap();
+    w.add_record(b"durable").unwrap();
+    let good_len = w.len();
+    let err = w.add_record(&[5u8; 100]).unwrap_err();
+    assert!(matches!(err, Error::Io { .. }), "{err}");
+    assert!(matches!(w.add_record(b"after"), Err(Error::Poisoned(_))));
+    assert!(matches!(w.sync(), Err(Error::Poisoned(_))));
+    drop(w);
+    let mut r = LogReader::open(&storage, "1.wal", LogKind::Wal).unwrap();
+    assert_eq!(r.next_record().unwrap().unwrap(), b"durable");
+    assert!(r.next_record().unwrap().is_none());
+    assert!(matches!(r.tail(), Tail::Torn { offset, .. } if *offset == good_len));
+    assert_eq!(r.valid_len(), good_len);
+}

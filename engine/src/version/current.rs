@@ -132,6 +132,15 @@ mod tests {
         assert!(raw.ends_with(b"\n") && raw.len() == "MANIFEST-1234567 ".len() + 17);
     }
 
+    /// The example in format-spec/manifest.md ("CURRENT").
+    #[test]
+    fn spec_example_is_stable() {
+        assert_eq!(
+            current_contents("MANIFEST-000004"),
+            "MANIFEST-000004 63628e78137424d4\n"
+        );
+    }
+
     #[test]
     fn write_refuses_a_non_manifest_name() {
         let (_d, s) = storage();

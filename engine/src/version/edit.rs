@@ -399,6 +399,45 @@ mod tests {
         assert!(corruption(&p).1.contains("twice"));
     }
 
+    /// The worked example in format-spec/manifest.md: if this changes, the format changed.
+    #[test]
+    fn manifest_spec_worked_example_is_stable() {
+        let e = VersionEdit {
+            log_number: Some(5),
+            next_file_number: Some(7),
+            last_seqno: Some(43),
+            new_tables: vec![(
+                0,
+                TableMeta {
+                    number: 6,
+                    file_size: 2048,
+                    smallest: make_internal_key(b"key", 42, 1),
+                    largest: make_internal_key(b"old", 43, 0),
+                    smallest_seq: 42,
+                    largest_seq: 43,
+                    num_entries: 2,
+                },
+            )],
+            deleted_tables: vec![(0, 3)],
+        };
+        let mut file = crate::log::format::file_header(crate::log::LogKind::Manifest).to_vec();
+        crate::log::LogWriter::encode_record(&mut file, &encoded(&e)).unwrap();
+        let expected = crate::log::tests::unhex(
+            "53 43 49 50 4b 56 4c 47 01 00 00 00 02 00 00 00 7f 09 91 41 20 44 2c fd
+             29 00 00 00 b8 16 26 1b 7a 1b 0d 8a d8 74 7c db
+             01 05 02 07 03 2b
+             04 00 03
+             05 00 06 80 10
+             0b 6b 65 79 01 2a 00 00 00 00 00 00
+             0b 6f 6c 64 00 2b 00 00 00 00 00 00
+             2a 2b 02",
+        );
+        assert_eq!(file, expected);
+        let (records, _, _) =
+            crate::log::decode_log("m", &file, crate::log::LogKind::Manifest).unwrap();
+        assert_eq!(VersionEdit::decode(&records[0], "m", 40).unwrap(), e);
+    }
+
     #[test]
     fn mutated_edits_never_panic() {
         let mut rng = Rng::seeded("mutated_edits_never_panic");
