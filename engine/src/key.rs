@@ -130,7 +130,10 @@ mod tests {
         assert_eq!(compare_internal(&a5, &a3), Ordering::Less);
         assert_eq!(compare_internal(&a3, &ab1), Ordering::Less);
         assert_eq!(compare_internal(&lookup_key(b"a", 4), &a3), Ordering::Less);
-        assert_eq!(compare_internal(&lookup_key(b"a", 4), &a5), Ordering::Greater);
+        assert_eq!(
+            compare_internal(&lookup_key(b"a", 4), &a5),
+            Ordering::Greater
+        );
         let p = parse_internal_key(&a5).unwrap();
         assert_eq!((p.user_key, p.seq, p.kind), (&b"a"[..], 5, 1));
     }
