@@ -20,6 +20,7 @@ pub mod cache;
 pub mod checksum;
 pub mod chunk;
 pub mod coding;
+pub mod compaction;
 mod db;
 pub mod error;
 pub mod iter;
@@ -33,6 +34,7 @@ pub mod storage;
 pub mod version;
 
 pub use batch::WriteBatch;
+pub use compaction::{CompactionOptions, Compression};
 pub use db::{Db, DbIter, DbStats, LevelStats, RecoveryInfo, Snapshot};
 pub use error::{Error, Result};
 pub use options::{Options, SyncMode};

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::compaction::CompactionOptions;
 use crate::sstable::TableOptions;
 use crate::storage::{ReadPath, Storage};
 
@@ -37,6 +38,8 @@ pub struct Options {
     pub table: TableOptions,
     /// How tables are read from a filesystem (ignored with a custom `storage`).
     pub read_path: ReadPath,
+    /// Leveled compaction and the codec of each level.
+    pub compaction: CompactionOptions,
     /// A custom storage backend (fault injection, raw volumes); `None` uses the filesystem at
     /// the path given to `Db::open`.
     pub storage: Option<Arc<dyn Storage>>,
@@ -52,6 +55,7 @@ impl Default for Options {
             max_immutable_memtables: 2,
             table: TableOptions::default(),
             read_path: ReadPath::Mmap,
+            compaction: CompactionOptions::default(),
             storage: None,
         }
     }
@@ -69,6 +73,7 @@ impl Options {
                 "max_immutable_memtables must be at least 1".into(),
             ));
         }
+        self.compaction.validate()?;
         if let SyncMode::Interval(d) = self.sync
             && d.is_zero()
         {

@@ -16,12 +16,23 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use common::{Rng, seed};
-use scipkv_engine::{Db, Options, SyncMode, TableOptions, WriteBatch};
+use scipkv_engine::{CompactionOptions, Db, Options, SyncMode, TableOptions, WriteBatch};
 
 const LAST_KEY: &[u8] = b"meta/last";
 
-fn options() -> Options {
+/// The child writes with tiny memtables and levels so that kills land in flushes and
+/// compactions; the verifying parent opens with background compaction off, so that what it
+/// inspects is exactly what recovery left.
+fn options(background_compaction: bool) -> Options {
     Options {
+        compaction: CompactionOptions {
+            l0_compaction_trigger: 2,
+            l1_target_bytes: 16 << 10,
+            level_size_ratio: 2,
+            target_table_bytes: 8 << 10,
+            auto: background_compaction,
+            ..CompactionOptions::default()
+        },
         sync: SyncMode::Always,
         memtable_size: 32 << 10,
         table: TableOptions {
@@ -57,7 +68,7 @@ fn last_index(db: &Db) -> Option<u64> {
 }
 
 fn child(dir: &Path, seed: u64) {
-    let db = Db::open(dir, options()).expect("child open");
+    let db = Db::open(dir, options(true)).expect("child open");
     let start = last_index(&db).map_or(0, |l| l + 1);
     let mut out = std::io::stdout().lock();
     writeln!(out, "ready {start}").unwrap();
@@ -124,7 +135,7 @@ fn parent(seed: u64, kills: u64) {
         }
         total_acks += last_acked.map_or(0, |a| a + 1 - expected_start);
 
-        let db = Db::open(dir.path(), options()).unwrap();
+        let db = Db::open(dir.path(), options(false)).unwrap();
         let recovered = last_index(&db);
         if let Some(a) = last_acked {
             let r = recovered.expect("acknowledged batches lost entirely");
@@ -158,9 +169,12 @@ fn parent(seed: u64, kills: u64) {
         );
         let stats = db.stats();
         let tables: usize = stats.levels.iter().map(|l| l.files).sum();
-        db.close().unwrap();
         check_no_orphans(dir.path(), tables, round);
+        db.close().unwrap();
     }
+    let stats = Db::open(dir.path(), options(false)).unwrap().stats();
+    let levels: Vec<usize> = stats.levels.iter().map(|l| l.files).collect();
+    println!("crash_sigkill: tables per level at the end {levels:?}");
     println!(
         "crash_sigkill: {kills} kills survived, {total_acks} acknowledged batches checked, seed {seed}"
     );

@@ -127,6 +127,20 @@ impl Db {
         }
     }
 
+    /// Compacts until no level is over its target (what the background threads do anyway).
+    pub fn compact(&self) -> Result<()> {
+        self.inner.check_writable()?;
+        self.inner.compact_now(false)
+    }
+
+    /// Moves all table data down to the last level, rewriting it with each level's codec on
+    /// the way and dropping every version no snapshot can see. For reclaiming space after bulk
+    /// deletes, and for tests and benchmarks.
+    pub fn compact_all(&self) -> Result<()> {
+        self.inner.check_writable()?;
+        self.inner.compact_now(true)
+    }
+
     /// Makes every acknowledged write durable (useful with `SyncMode::Interval` or `Never`).
     pub fn sync_wal(&self) -> Result<()> {
         self.inner.check_writable()?;
@@ -190,6 +204,24 @@ impl Db {
                 .all_tables()
                 .map(|(_, t)| t.table.blocks_read())
                 .sum(),
+            compactions: load(&c.compactions),
+            trivial_moves: load(&c.trivial_moves),
+            compaction_errors: load(&c.compaction_errors),
+            compaction_bytes_in: load(&c.compaction_bytes_in),
+            compaction_bytes_out: load(&c.compaction_bytes_out),
+            compaction_entries_dropped: load(&c.compaction_entries_dropped),
+            compaction_micros: load(&c.compaction_micros),
+            slowdowns: load(&c.slowdowns),
+            stops: load(&c.stops),
+            write_amplification: {
+                let wal = load(&c.wal_bytes);
+                if wal == 0 {
+                    0.0
+                } else {
+                    (load(&c.flush_bytes) + load(&c.compaction_bytes_out)) as f64 / wal as f64
+                }
+            },
+            level_scores: crate::compaction::picker::scores(&sv.version, &i.opts.compaction),
             poisoned: i.poisoned.load(Ordering::Acquire),
             recovery: i.recovery.clone(),
         }

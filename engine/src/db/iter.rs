@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use super::SuperVersion;
 use crate::iter::InternalIterator;
+use crate::iter::level::LevelIter;
 use crate::iter::merge::MergingIterator;
 use crate::key::{self, MAX_SEQNO, SeqNo};
 use crate::{Error, Result};
@@ -88,8 +89,13 @@ impl DbIter {
         for m in &self.sv.imms {
             children.push(Box::new(m.iter()));
         }
-        for (_, t) in self.sv.version.all_tables() {
+        for t in &self.sv.version.levels[0] {
             children.push(Box::new(t.table.iter()));
+        }
+        for level in self.sv.version.levels.iter().skip(1) {
+            if !level.is_empty() {
+                children.push(Box::new(LevelIter::new(level.clone())));
+            }
         }
         MergingIterator::new(children)
     }

@@ -22,6 +22,7 @@ use crate::version::set::VersionSet;
 use crate::{Error, Result};
 
 mod api;
+mod compact;
 mod flush;
 mod iter;
 mod open;
@@ -89,6 +90,11 @@ pub(crate) struct DbInner {
     /// Signalled after each flush attempt (stalled writers and `flush()` wait on it).
     pub flush_done: Condvar,
     pub snapshots: snapshot::SnapshotList,
+    pub compact: Mutex<compact::CompactState>,
+    /// Wakes compaction threads (new L0 table, finished compaction, shutdown).
+    pub compact_wake: Condvar,
+    /// Set once at close; checked by background threads without taking other locks.
+    pub shutdown: AtomicBool,
     pub stats: stats::Counters,
     pub recovery: RecoveryInfo,
     pub _lock: Box<dyn LockGuard>,
@@ -109,6 +115,13 @@ impl CloseGuard {
         {
             let mut f = self.inner.flush.lock();
             f.shutting_down = true;
+        }
+        {
+            // Set under the compaction lock so a compaction thread between its check and
+            // its wait cannot miss the wakeup.
+            let _c = self.inner.compact.lock();
+            self.inner.shutdown.store(true, Ordering::Release);
+            self.inner.compact_wake.notify_all();
         }
         self.inner.flush_wake.notify_all();
         self.inner.flush_done.notify_all();

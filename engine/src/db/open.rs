@@ -211,6 +211,9 @@ fn open_with(storage: Arc<dyn Storage>, opts: Options) -> Result<Db> {
         flush_wake: Condvar::new(),
         flush_done: Condvar::new(),
         snapshots: Default::default(),
+        compact: Mutex::new(Default::default()),
+        compact_wake: Condvar::new(),
+        shutdown: AtomicBool::new(false),
         stats: Counters::default(),
         recovery,
         _lock: lock,
@@ -224,6 +227,15 @@ fn open_with(storage: Arc<dyn Storage>, opts: Options) -> Result<Db> {
             .spawn(move || flusher.flush_loop())
             .map_err(|e| Error::io("starting the flush thread", e))?,
     );
+    for i in 0..inner.opts.compaction.threads {
+        let c = Arc::clone(&inner);
+        threads.push(
+            std::thread::Builder::new()
+                .name(format!("scipkv-compact-{i}"))
+                .spawn(move || c.compaction_loop())
+                .map_err(|e| Error::io("starting a compaction thread", e))?,
+        );
+    }
     if let SyncMode::Interval(every) = inner.opts.sync {
         let syncer = Arc::clone(&inner);
         threads.push(

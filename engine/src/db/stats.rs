@@ -15,6 +15,15 @@ pub(crate) struct Counters {
     pub stall_micros: AtomicU64,
     pub stalls: AtomicU64,
     pub gets: AtomicU64,
+    pub compactions: AtomicU64,
+    pub trivial_moves: AtomicU64,
+    pub compaction_errors: AtomicU64,
+    pub compaction_bytes_in: AtomicU64,
+    pub compaction_bytes_out: AtomicU64,
+    pub compaction_entries_dropped: AtomicU64,
+    pub compaction_micros: AtomicU64,
+    pub slowdowns: AtomicU64,
+    pub stops: AtomicU64,
 }
 
 /// Per-level table counts and sizes.
@@ -63,6 +72,22 @@ pub struct DbStats {
     pub gets: u64,
     /// Data blocks read from table files.
     pub blocks_read: u64,
+    pub compactions: u64,
+    pub trivial_moves: u64,
+    pub compaction_errors: u64,
+    pub compaction_bytes_in: u64,
+    pub compaction_bytes_out: u64,
+    /// Versions and tombstones compactions dropped.
+    pub compaction_entries_dropped: u64,
+    pub compaction_micros: u64,
+    /// Write groups delayed because L0 passed its slowdown trigger.
+    pub slowdowns: u64,
+    /// Write groups held because L0 passed its stop trigger.
+    pub stops: u64,
+    /// Bytes written to tables (flushes and compactions) per byte written to the WAL.
+    pub write_amplification: f64,
+    /// Per-level compaction scores (>= 1 means the level is due).
+    pub level_scores: Vec<f64>,
     pub poisoned: bool,
     pub recovery: RecoveryInfo,
 }

@@ -131,6 +131,7 @@ impl DbInner {
             .collect();
         let switch = reqs.iter().any(|r| matches!(r, Request::SwitchMemtable));
         if !batches.is_empty() {
+            self.throttle_writes()?;
             self.make_room(&mut wal)?;
             self.append_batches(&mut wal, &batches)?;
         }

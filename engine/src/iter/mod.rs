@@ -28,6 +28,7 @@ pub trait InternalIterator: Send {
     fn value(&self) -> &[u8];
 }
 
+pub mod level;
 pub mod merge;
 #[cfg(test)]
 pub mod testing;

@@ -154,9 +154,13 @@ impl VersionSet {
             m.writer.sync()?;
         }
         *self.current.write() = Arc::clone(&new);
+        // A trivial move deletes and re-adds the same table: it stays live.
+        let readded: std::collections::HashSet<u64> =
+            edit.new_tables.iter().map(|(_, t)| t.number).collect();
         let removed: Vec<Arc<TableFile>> = edit
             .deleted_tables
             .iter()
+            .filter(|(_, n)| !readded.contains(n))
             .filter_map(|(level, number)| {
                 old.levels
                     .get(*level as usize)

@@ -1,0 +1,161 @@
+//! Executing a compaction: merge, drop invisible versions, write the next level's tables.
+
+use std::sync::Arc;
+
+use super::options::Compression;
+use super::picker::Task;
+use super::retain::Retainer;
+use crate::iter::InternalIterator;
+use crate::iter::merge::MergingIterator;
+use crate::key::{self, SeqNo};
+use crate::options::Options;
+use crate::sstable::{Codec, Table, TableBuilder, TableOptions};
+use crate::storage::Storage;
+use crate::version::edit::TableMeta;
+use crate::version::levels::TableFile;
+use crate::version::names::table_name;
+use crate::version::set::VersionSet;
+use crate::{Error, Result};
+
+/// What a finished compaction produced.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub outputs: Vec<Arc<TableFile>>,
+    pub entries_in: u64,
+    pub entries_out: u64,
+    pub bytes_out: u64,
+}
+
+/// Table options for writing `level`: the shared layout with the level's codec.
+pub fn table_options(opts: &Options, level: usize, _inputs: &[Arc<TableFile>]) -> TableOptions {
+    let mut t = opts.table.clone();
+    if level >= 1 {
+        t.codec = match opts.compaction.compression(level) {
+            Compression::None => Codec::None,
+            Compression::Lz4 => Codec::Lz4,
+            Compression::Zstd { level } | Compression::ZstdDictionary { level } => {
+                Codec::Zstd { level }
+            }
+        };
+    }
+    t
+}
+
+/// Runs `task` (not a trivial move): returns the opened output tables, already synced.
+pub fn run(
+    storage: &Arc<dyn Storage>,
+    versions: &VersionSet,
+    opts: &Options,
+    task: &Task,
+    snapshots: Vec<SeqNo>,
+) -> Result<Outcome> {
+    let mut created = Vec::new();
+    let r = write_outputs(storage, versions, opts, task, snapshots, &mut created);
+    if r.is_err() {
+        for name in &created {
+            let _ = storage.remove(name);
+        }
+    }
+    r
+}
+
+fn write_outputs(
+    storage: &Arc<dyn Storage>,
+    versions: &VersionSet,
+    opts: &Options,
+    task: &Task,
+    snapshots: Vec<SeqNo>,
+    created: &mut Vec<String>,
+) -> Result<Outcome> {
+    let inputs: Vec<Arc<TableFile>> = task.all_inputs().cloned().collect();
+    let children: Vec<Box<dyn InternalIterator>> = inputs
+        .iter()
+        .map(|t| Box::new(t.table.iter()) as Box<dyn InternalIterator>)
+        .collect();
+    let mut it = MergingIterator::new(children);
+    let mut retain = Retainer::new(snapshots, task.bottommost);
+    let topts = table_options(opts, task.output_level(), &inputs);
+    let target = opts.compaction.target_table_bytes;
+    let mut out = Outcome::default();
+    let mut builder: Option<(u64, String, TableBuilder)> = None;
+    let mut finished: Vec<(u64, String, crate::sstable::TableSummary)> = Vec::new();
+    let mut last_user_key: Vec<u8> = Vec::new();
+
+    it.seek_to_first()?;
+    while it.valid() {
+        let p = key::parse_internal_key(it.key()).ok_or_else(|| {
+            Error::corruption(
+                "compaction input",
+                0,
+                "internal key shorter than its trailer",
+            )
+        })?;
+        out.entries_in += 1;
+        if retain.keep(p.user_key, p.seq, p.kind) {
+            let new_user_key = builder.is_none() || p.user_key != last_user_key.as_slice();
+            // Cut only between user keys, so every version of a key stays in one table and
+            // the level's tables never overlap.
+            if new_user_key
+                && let Some((_, _, b)) = &builder
+                && b.estimated_size() >= target
+            {
+                let (n, name, b) = builder.take().expect("checked");
+                finished.push((n, name, b.finish()?));
+            }
+            if builder.is_none() {
+                let number = versions.new_file_number();
+                let name = table_name(number);
+                let file = storage
+                    .create(&name)
+                    .map_err(|e| Error::io(format!("creating {name}"), e))?;
+                created.push(name.clone());
+                builder = Some((
+                    number,
+                    name.clone(),
+                    TableBuilder::new(file, name, topts.clone()),
+                ));
+            }
+            if let Some((_, _, b)) = &mut builder {
+                b.add(it.key(), it.value())?;
+            }
+            if new_user_key {
+                last_user_key.clear();
+                last_user_key.extend_from_slice(p.user_key);
+            }
+            out.entries_out += 1;
+        }
+        it.next()?;
+    }
+    if let Some((n, name, b)) = builder.take() {
+        finished.push((n, name, b.finish()?));
+    }
+    if !finished.is_empty() {
+        storage
+            .sync_dir()
+            .map_err(|e| Error::io("syncing the directory after compaction", e))?;
+    }
+    for (number, name, summary) in finished {
+        let file = storage
+            .open_read(&name)
+            .map_err(|e| Error::io(format!("opening {name}"), e))?;
+        let table = Arc::new(Table::open(file, name.clone())?);
+        let p = &summary.props;
+        out.bytes_out += summary.file_size;
+        let meta = TableMeta {
+            number,
+            file_size: summary.file_size,
+            smallest: p.smallest_key.clone(),
+            largest: p.largest_key.clone(),
+            smallest_seq: p.smallest_seq,
+            largest_seq: p.largest_seq,
+            num_entries: p.num_entries,
+        };
+        out.outputs.push(Arc::new(TableFile::new(
+            meta,
+            table,
+            name,
+            Arc::clone(storage),
+        )));
+    }
+    Ok(out)
+}

@@ -1,0 +1,254 @@
+//! Background compaction: picking, running and installing, plus write stalls.
+//!
+//! Install protocol: outputs are written and fsynced, then one manifest edit removes the
+//! inputs and adds the outputs; the inputs' files disappear once the next edit is durable and
+//! the last reader holding an older version lets go (see `VersionSet`). A crash before the
+//! edit leaves orphaned outputs that the next open deletes.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use super::{DbInner, SuperVersion};
+use crate::compaction::picker::{self, Task};
+use crate::compaction::run;
+use crate::version::edit::VersionEdit;
+use crate::version::levels::NUM_LEVELS;
+use crate::{Error, Result};
+
+/// Wait before retrying a failed compaction.
+const RETRY_AFTER: Duration = Duration::from_millis(200);
+/// How long one write group waits while L0 is past its slowdown trigger.
+const SLOWDOWN: Duration = Duration::from_millis(1);
+
+/// Which tables are being compacted and where each level's round-robin left off.
+#[derive(Debug)]
+pub(crate) struct CompactState {
+    pub busy: HashSet<u64>,
+    pub cursor: Vec<Vec<u8>>,
+    pub running: usize,
+    pub error: Option<String>,
+    /// Bumped after every compaction attempt.
+    pub generation: u64,
+}
+
+impl Default for CompactState {
+    fn default() -> Self {
+        CompactState {
+            busy: HashSet::new(),
+            cursor: vec![Vec::new(); NUM_LEVELS],
+            running: 0,
+            error: None,
+            generation: 0,
+        }
+    }
+}
+
+impl DbInner {
+    /// A compaction thread's body.
+    pub(crate) fn compaction_loop(self: &Arc<Self>) {
+        loop {
+            let task = {
+                let mut c = self.compact.lock();
+                loop {
+                    if self.shutdown.load(Ordering::Acquire) {
+                        return;
+                    }
+                    if self.opts.compaction.auto
+                        && let Some(t) = self.pick(&mut c, false)
+                    {
+                        break t;
+                    }
+                    self.compact_wake.wait(&mut c);
+                }
+            };
+            let result = self.execute(&task);
+            let failed = result.is_err();
+            self.finish(&task, result);
+            if failed {
+                let mut c = self.compact.lock();
+                self.compact_wake.wait_for(&mut c, RETRY_AFTER);
+            }
+        }
+    }
+
+    /// Picks a task and marks its tables busy (caller holds the compaction lock).
+    fn pick(&self, c: &mut CompactState, force: bool) -> Option<Task> {
+        if self.poisoned.load(Ordering::Acquire) {
+            return None;
+        }
+        let v = self.versions.current();
+        let t = picker::pick(&v, &self.opts.compaction, &c.busy, &c.cursor, force)?;
+        for f in t.all_inputs() {
+            c.busy.insert(f.meta.number);
+        }
+        c.running += 1;
+        Some(t)
+    }
+
+    fn finish(&self, task: &Task, result: Result<()>) {
+        {
+            let mut c = self.compact.lock();
+            for f in task.all_inputs() {
+                c.busy.remove(&f.meta.number);
+            }
+            c.running -= 1;
+            c.generation += 1;
+            match result {
+                Ok(()) => {
+                    c.error = None;
+                    if let Some(last) = task
+                        .inputs
+                        .iter()
+                        .map(|t| &t.meta.largest)
+                        .max_by(|a, b| crate::key::compare_internal(a, b))
+                    {
+                        c.cursor[task.level] = last.clone();
+                    }
+                }
+                Err(e) => {
+                    self.stats.compaction_errors.fetch_add(1, Ordering::Relaxed);
+                    c.error = Some(e.to_string());
+                }
+            }
+        }
+        // Another level may now need work, and stalled writers may proceed.
+        self.compact_wake.notify_all();
+        let _f = self.flush.lock();
+        self.flush_done.notify_all();
+    }
+
+    /// Runs one task and installs its result.
+    fn execute(&self, task: &Task) -> Result<()> {
+        let start = Instant::now();
+        let mut edit = VersionEdit::default();
+        for t in &task.inputs {
+            edit.deleted_tables.push((task.level as u32, t.meta.number));
+        }
+        for t in &task.next {
+            edit.deleted_tables
+                .push((task.output_level() as u32, t.meta.number));
+        }
+        let outputs = if task.trivial_move {
+            let t = &task.inputs[0];
+            edit.new_tables
+                .push((task.output_level() as u32, t.meta.clone()));
+            self.stats.trivial_moves.fetch_add(1, Ordering::Relaxed);
+            vec![Arc::clone(t)]
+        } else {
+            let (snapshots, _visible) = self.snapshots.seqnos(&self.visible_seq);
+            let out = run::run(&self.storage, &self.versions, &self.opts, task, snapshots)?;
+            for t in &out.outputs {
+                edit.new_tables
+                    .push((task.output_level() as u32, t.meta.clone()));
+            }
+            self.stats.compactions.fetch_add(1, Ordering::Relaxed);
+            self.stats
+                .compaction_bytes_in
+                .fetch_add(task.input_bytes(), Ordering::Relaxed);
+            self.stats
+                .compaction_bytes_out
+                .fetch_add(out.bytes_out, Ordering::Relaxed);
+            self.stats
+                .compaction_entries_dropped
+                .fetch_add(out.entries_in - out.entries_out, Ordering::Relaxed);
+            out.outputs
+        };
+        self.install(edit, outputs)?;
+        self.stats
+            .compaction_micros
+            .fetch_add(start.elapsed().as_micros() as u64, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Makes a compaction's edit durable and current.
+    fn install(
+        &self,
+        edit: VersionEdit,
+        outputs: Vec<Arc<crate::version::levels::TableFile>>,
+    ) -> Result<()> {
+        let _g = self.sv_install.lock();
+        let version = match self.versions.log_and_apply(edit, outputs, Vec::new()) {
+            Ok(v) => v,
+            Err(e) => {
+                self.poison(&e);
+                return Err(e);
+            }
+        };
+        let cur = self.current_sv();
+        *self.sv.write() = Arc::new(SuperVersion {
+            mem: Arc::clone(&cur.mem),
+            imms: cur.imms.clone(),
+            version,
+        });
+        Ok(())
+    }
+
+    /// Compacts in the caller's thread until no level needs it (`force`: until all data
+    /// sits in the last level). Waits for background compactions to finish first.
+    pub(crate) fn compact_now(&self, force: bool) -> Result<()> {
+        loop {
+            let task = {
+                let mut c = self.compact.lock();
+                while c.running > 0 {
+                    self.compact_wake.wait(&mut c);
+                }
+                match self.pick(&mut c, force) {
+                    Some(t) => t,
+                    None => return Ok(()),
+                }
+            };
+            let r = self.execute(&task);
+            let err = r.as_ref().err().map(super::write::clone_error);
+            self.finish(&task, r);
+            if let Some(e) = err {
+                return Err(e);
+            }
+        }
+    }
+
+    /// Called by the write leader before appending: slows writes while L0 is past its
+    /// slowdown trigger and holds them while it is past its stop trigger.
+    pub(crate) fn throttle_writes(&self) -> Result<()> {
+        let o = &self.opts.compaction;
+        let l0 = self.current_sv().version.levels[0].len();
+        if l0 < o.l0_slowdown_trigger {
+            return Ok(());
+        }
+        let start = Instant::now();
+        let generation = self.compact.lock().generation;
+        if l0 < o.l0_stop_trigger {
+            self.stats.slowdowns.fetch_add(1, Ordering::Relaxed);
+            self.compact_wake.notify_one();
+            // Backpressure, not synchronization: give compaction a share of the disk.
+            std::thread::sleep(SLOWDOWN);
+        } else {
+            self.stats.stops.fetch_add(1, Ordering::Relaxed);
+            // Lock order: flush, then compact (never the reverse).
+            let mut f = self.flush.lock();
+            while self.current_sv().version.levels[0].len() >= o.l0_stop_trigger {
+                if f.shutting_down {
+                    return Err(Error::Closed);
+                }
+                {
+                    let c = self.compact.lock();
+                    if let Some(e) = &c.error
+                        && c.generation != generation
+                    {
+                        return Err(Error::io(
+                            "compacting L0 (writes are held until it succeeds)",
+                            std::io::Error::other(e.clone()),
+                        ));
+                    }
+                }
+                self.compact_wake.notify_one();
+                self.flush_done.wait_for(&mut f, Duration::from_millis(100));
+            }
+        }
+        self.stats
+            .stall_micros
+            .fetch_add(start.elapsed().as_micros() as u64, Ordering::Relaxed);
+        Ok(())
+    }
+}
