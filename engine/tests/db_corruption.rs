@@ -24,7 +24,9 @@ fn options() -> Options {
 
 /// Keys `t…` end up in tables; keys `w…` are written one per batch after the last flush, so
 /// they live only in the WAL, in order.
-fn build(dir: &Path) -> (BTreeMap<Vec<u8>, Vec<u8>>, Vec<Vec<u8>>) {
+type Model = BTreeMap<Vec<u8>, Vec<u8>>;
+
+fn build(dir: &Path) -> (Model, Vec<Vec<u8>>) {
     let db = Db::open(dir, options()).unwrap();
     let mut model = BTreeMap::new();
     for i in 0..250u32 {
@@ -91,12 +93,7 @@ enum Outcome {
 }
 
 /// Opens and reads everything; any error must be `Corruption`, any data must be right.
-fn read_back(
-    dir: &Path,
-    model: &BTreeMap<Vec<u8>, Vec<u8>>,
-    wal_keys: &[Vec<u8>],
-    what: &str,
-) -> Outcome {
+fn read_back(dir: &Path, model: &Model, wal_keys: &[Vec<u8>], what: &str) -> Outcome {
     let db = match Db::open(dir, options()) {
         Ok(db) => db,
         Err(Error::Corruption { .. }) => return Outcome::Corruption,
