@@ -38,6 +38,7 @@ fn bench(c: &mut Criterion) {
         })
     });
     group.throughput(Throughput::Elements(SCAN as u64));
+    group.sample_size(20);
     let start = key(2 * (N / 2));
     group.bench_function("scan_10k", |b| {
         b.iter(|| {

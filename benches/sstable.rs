@@ -58,6 +58,7 @@ fn db_reads(c: &mut Criterion) {
         (db.stats().blocks_read - blocks_before) as f64 / miss_gets.max(1) as f64
     );
     group.throughput(Throughput::Elements(SCAN as u64));
+    group.sample_size(20);
     let start = key(2 * (N / 2));
     group.bench_function("scan_10k", |b| {
         b.iter(|| {

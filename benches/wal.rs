@@ -17,6 +17,8 @@ use scipkv::{Db, Options, SyncMode};
 fn put_single(c: &mut Criterion) {
     let mut group = c.benchmark_group("wal/put");
     group.throughput(Throughput::Elements(1));
+    // An fsync per put costs milliseconds on a virtio disk: keep the minimum iteration count low.
+    group.sample_size(20);
     for (name, sync) in [("always", SyncMode::Always), ("never", SyncMode::Never)] {
         let (_dir, db) = open(Options {
             sync,
@@ -56,6 +58,7 @@ fn run_writers(db: &Db, next: &AtomicU64, threads: u64, iters: u64) -> Duration 
 fn group_commit(c: &mut Criterion) {
     let mut group = c.benchmark_group("wal/group_commit_always");
     group.throughput(Throughput::Elements(1));
+    group.sample_size(20);
     for threads in [1u64, 8] {
         let (_dir, db) = open(Options::default()); // SyncMode::Always
         let next = AtomicU64::new(0);
