@@ -52,7 +52,9 @@ fn run_writers(db: &Db, next: &AtomicU64, threads: u64, iters: u64) -> Duration 
         }
     });
     // Report per op over what was actually written (per_thread * threads >= iters).
-    start.elapsed().mul_f64(iters as f64 / (per_thread * threads) as f64)
+    start
+        .elapsed()
+        .mul_f64(iters as f64 / (per_thread * threads) as f64)
 }
 
 fn group_commit(c: &mut Criterion) {
