@@ -201,7 +201,13 @@ impl TableBuilder {
 
     pub fn estimated_size(&self) -> u64 {
         let filter = self.filter.as_ref().map_or(0, |f| f.estimated_size());
-        self.file.len() + (self.data.estimated_size() + self.index.estimated_size() + filter) as u64
+        // The dictionary is written at finish; counting it now keeps size-based cuts honest.
+        let dict = match (&self.dict, &self.opts.dictionary) {
+            (Some(_), Some(d)) => d.len(),
+            _ => 0,
+        };
+        self.file.len()
+            + (self.data.estimated_size() + self.index.estimated_size() + filter + dict) as u64
     }
 
     pub fn num_entries(&self) -> u64 {

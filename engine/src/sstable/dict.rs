@@ -121,6 +121,12 @@ impl DictEncoder {
     }
 }
 
+thread_local! {
+    /// One decompression context per thread, reused across blocks and tables: a context is
+    /// ~100 KB, and allocating one per 4 KiB block would cost more than decoding it.
+    static DCTX: std::cell::RefCell<Option<DCtx<'static>>> = const { std::cell::RefCell::new(None) };
+}
+
 /// A table's dictionary prepared for decompression once at open, shared by all reads.
 pub(crate) struct DictDecoder {
     ddict: DDict<'static>,
@@ -174,11 +180,19 @@ impl DictDecoder {
             }
             None => return Err("codec-3 block does not reference a dictionary id".into()),
         }
-        let mut dctx = DCtx::try_create().ok_or("zstd cannot create a decompression context")?;
         // `len` is bounded by the caller, and zstd writes no more than the capacity.
         let mut out = Vec::with_capacity(len);
-        dctx.decompress_using_ddict(&mut out, payload, &self.ddict)
-            .map_err(|code| format!("zstd: {}", zstd_safe::get_error_name(code)))?;
+        DCTX.with_borrow_mut(|slot| {
+            if slot.is_none() {
+                *slot = DCtx::try_create();
+            }
+            let dctx = slot
+                .as_mut()
+                .ok_or("zstd cannot create a decompression context")?;
+            // Every call starts a new frame, so an earlier failure leaves no state behind.
+            dctx.decompress_using_ddict(&mut out, payload, &self.ddict)
+                .map_err(|code| format!("zstd: {}", zstd_safe::get_error_name(code)))
+        })?;
         if out.len() != len {
             return Err(format!(
                 "zstd block decoded to {} bytes, expected {len}",
