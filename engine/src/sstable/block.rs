@@ -96,6 +96,12 @@ pub struct Block {
 impl Block {
     /// Validates the restart array; entries themselves are checked as they are decoded.
     pub fn new(data: Vec<u8>, file: Arc<str>, offset: u64) -> Result<Block> {
+        Block::from_arc(data.into(), file, offset)
+    }
+
+    /// Like [`Block::new`] over shared bytes, without copying them: a block-cache hit
+    /// wraps the cached `Arc` directly.
+    pub fn from_arc(data: Arc<[u8]>, file: Arc<str>, offset: u64) -> Result<Block> {
         let corrupt = |what: String| Error::corruption(&*file, offset, what);
         let len = data.len();
         let count_at = len
@@ -129,7 +135,7 @@ impl Block {
             prev = Some(r);
         }
         Ok(Block {
-            data: data.into(),
+            data,
             entries_end,
             restarts,
             file,

@@ -4,6 +4,7 @@
 //! caught before anything is decompressed or allocated from it.
 
 use super::codec::{self, CODEC_LZ4, CODEC_NONE, Codec};
+use super::dict::DictDecoder;
 use super::handle::BlockHandle;
 use crate::checksum::xxh3_parts;
 use crate::error::{Error, IoContext, Result};
@@ -33,17 +34,27 @@ pub fn write_block(
     raw: &[u8],
     codec: Codec,
 ) -> Result<(BlockHandle, u8)> {
+    write_block_with(file, name, raw, codec.id(), |raw| codec.compress(raw))
+}
+
+/// Like [`write_block`] with a caller-supplied compressor whose output has codec id `id`
+/// (the dictionary encoder is stateful, so it cannot be a [`Codec`] value).
+pub fn write_block_with(
+    file: &mut dyn WritableFile,
+    name: &str,
+    raw: &[u8],
+    id: u8,
+    compress: impl FnOnce(&[u8]) -> Option<Vec<u8>>,
+) -> Result<(BlockHandle, u8)> {
     if raw.len() > MAX_BLOCK_LEN {
         return Err(Error::InvalidArgument(format!(
             "block of {} bytes exceeds the {MAX_BLOCK_LEN}-byte limit",
             raw.len()
         )));
     }
-    let compressed = codec
-        .compress(raw)
-        .filter(|c| worth_compressing(raw.len(), c.len()));
+    let compressed = compress(raw).filter(|c| worth_compressing(raw.len(), c.len()));
     let (payload, id): (&[u8], u8) = match &compressed {
-        Some(c) => (c, codec.id()),
+        Some(c) => (c, id),
         None => (raw, CODEC_NONE),
     };
     let len = (raw.len() as u32).to_le_bytes();
@@ -65,13 +76,18 @@ pub fn write_block(
 }
 
 /// Reads, verifies and decompresses the block at `handle`, which must lie within the first
-/// `data_end` bytes of the file (the region before the footer).
+/// `data_end` bytes of the file (the region before the footer) and decompress to at most
+/// `max_len` (≤ [`MAX_BLOCK_LEN`]) bytes. `dict` is passed only for data blocks of a table
+/// with a dictionary: codec 3 is valid nowhere else.
 pub fn read_block_bytes(
     file: &dyn RandomAccessFile,
     name: &str,
     handle: BlockHandle,
     data_end: u64,
+    max_len: usize,
+    dict: Option<&DictDecoder>,
 ) -> Result<Vec<u8>> {
+    let max_len = max_len.min(MAX_BLOCK_LEN);
     let corrupt = |what: String| Error::corruption(name, handle.offset, what);
     let framed_len = handle
         .size
@@ -104,9 +120,9 @@ pub fn read_block_bytes(
         )));
     }
     let len = u32::from_le_bytes(len_bytes.try_into().expect("4 bytes")) as usize;
-    if len > MAX_BLOCK_LEN {
+    if len > max_len {
         return Err(corrupt(format!(
-            "uncompressed length {len} exceeds the {MAX_BLOCK_LEN}-byte limit"
+            "uncompressed length {len} exceeds the {max_len}-byte limit"
         )));
     }
     if id == CODEC_LZ4 && len as u64 > (payload.len() as u64).saturating_mul(LZ4_MAX_RATIO) {
@@ -127,5 +143,5 @@ pub fn read_block_bytes(
         buf.truncate(len);
         return Ok(buf);
     }
-    codec::decompress(id, payload, len).map_err(corrupt)
+    codec::decompress(id, payload, len, dict).map_err(corrupt)
 }

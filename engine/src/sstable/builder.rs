@@ -2,10 +2,13 @@
 
 use std::cmp::Ordering;
 
+use super::Codec;
 use super::block::BlockBuilder;
-use super::blockio::{TRAILER_LEN, write_block};
+use super::blockio::{TRAILER_LEN, write_block, write_block_with};
+use super::codec::CODEC_ZSTD_DICT;
+use super::dict::DictEncoder;
 use super::filter::FilterBuilder;
-use super::footer::{FORMAT_VERSION, Footer};
+use super::footer::{FORMAT_VERSION, FORMAT_VERSION_DICT, Footer};
 use super::handle::BlockHandle;
 use super::properties::TableProperties;
 use super::separator::{separator, successor};
@@ -31,6 +34,11 @@ pub struct TableBuilder {
     pending: Option<BlockHandle>,
     last_key: Vec<u8>,
     props: TableProperties,
+    /// Compresses data blocks when the table has a dictionary (prepared once: digesting a
+    /// dictionary per block would dominate the cost of small blocks).
+    dict: Option<DictEncoder>,
+    /// Why the options' dictionary is unusable; reported by the first `add` or `finish`.
+    dict_error: Option<String>,
     failed: bool,
 }
 
@@ -41,10 +49,21 @@ impl TableBuilder {
         opts.bloom_bits_per_key = opts.bloom_bits_per_key.min(super::filter::MAX_BITS_PER_KEY);
         let filter =
             (opts.bloom_bits_per_key > 0).then(|| FilterBuilder::new(opts.bloom_bits_per_key));
+        let (dict, dict_error) = match (&opts.codec, &opts.dictionary) {
+            (Codec::Zstd { level }, Some(d)) => match DictEncoder::new(d, *level) {
+                Ok(e) => (Some(e), None),
+                Err(e) => (None, Some(e)),
+            },
+            _ => (None, None),
+        };
+        let (codec_id, format_version) = match dict {
+            Some(_) => (CODEC_ZSTD_DICT, FORMAT_VERSION_DICT),
+            None => (opts.codec.id(), FORMAT_VERSION),
+        };
         let props = TableProperties {
-            codec_id: opts.codec.id(),
+            codec_id,
             bloom_bits_per_key: opts.bloom_bits_per_key,
-            format_version: FORMAT_VERSION,
+            format_version,
             smallest_seq: u64::MAX,
             ..TableProperties::default()
         };
@@ -59,11 +78,19 @@ impl TableBuilder {
             pending: None,
             last_key: Vec::new(),
             props,
+            dict,
+            dict_error,
             failed: false,
         }
     }
 
     fn check_usable(&self) -> Result<()> {
+        if let Some(e) = &self.dict_error {
+            return Err(Error::InvalidArgument(format!(
+                "unusable dictionary for {}: {e}",
+                self.name
+            )));
+        }
         if self.failed {
             return Err(Error::InvalidArgument(format!(
                 "table builder for {} already failed",
@@ -136,8 +163,13 @@ impl TableBuilder {
         self.index.add(key, &v);
     }
 
-    fn write(&mut self, raw: &[u8], codec: super::Codec) -> Result<BlockHandle> {
-        match write_block(&mut *self.file, &self.name, raw, codec) {
+    fn write(&mut self, raw: &[u8], codec: Codec) -> Result<BlockHandle> {
+        let written = write_block(&mut *self.file, &self.name, raw, codec);
+        self.check_written(written)
+    }
+
+    fn check_written(&mut self, written: Result<(BlockHandle, u8)>) -> Result<BlockHandle> {
+        match written {
             Ok((h, _)) => Ok(h),
             Err(e) => {
                 self.failed = true;
@@ -151,7 +183,16 @@ impl TableBuilder {
             return Ok(());
         }
         let raw = self.data.finish();
-        let handle = self.write(&raw, self.opts.codec)?;
+        let handle = match &mut self.dict {
+            Some(enc) => {
+                let written =
+                    write_block_with(&mut *self.file, &self.name, &raw, CODEC_ZSTD_DICT, |raw| {
+                        enc.compress(raw)
+                    });
+                self.check_written(written)?
+            }
+            None => self.write(&raw, self.opts.codec)?,
+        };
         self.props.num_data_blocks += 1;
         self.props.data_bytes += handle.size + TRAILER_LEN as u64;
         self.pending = Some(handle);
@@ -160,7 +201,13 @@ impl TableBuilder {
 
     pub fn estimated_size(&self) -> u64 {
         let filter = self.filter.as_ref().map_or(0, |f| f.estimated_size());
-        self.file.len() + (self.data.estimated_size() + self.index.estimated_size() + filter) as u64
+        // The dictionary is written at finish; counting it now keeps size-based cuts honest.
+        let dict = match (&self.dict, &self.opts.dictionary) {
+            (Some(_), Some(d)) => d.len(),
+            _ => 0,
+        };
+        self.file.len()
+            + (self.data.estimated_size() + self.index.estimated_size() + filter + dict) as u64
     }
 
     pub fn num_entries(&self) -> u64 {
@@ -183,7 +230,14 @@ impl TableBuilder {
         }
         debug_assert!(self.last_key.len() >= KEY_TRAILER_LEN);
         self.props.largest_key = std::mem::take(&mut self.last_key);
+        // Metadata blocks never use the dictionary: they are read at open, and codec 3 is
+        // valid only in data blocks. The dictionary itself is stored raw (see
+        // format-spec/sstable.md) so loading it costs no decompression.
         let codec = self.opts.codec;
+        let dictionary = match (&self.dict, self.opts.dictionary.clone()) {
+            (Some(_), Some(bytes)) => self.write(&bytes, Codec::None)?,
+            _ => BlockHandle::default(),
+        };
         let filter = match self.filter.take() {
             Some(f) => self.write(&f.finish(), codec)?,
             None => BlockHandle::default(),
@@ -195,8 +249,8 @@ impl TableBuilder {
             index,
             filter,
             properties,
-            dictionary: BlockHandle::default(),
-            format_version: FORMAT_VERSION,
+            dictionary,
+            format_version: self.props.format_version,
         };
         let name = &self.name;
         self.file

@@ -4,13 +4,16 @@
 //! may mix codecs (blocks that do not shrink enough are stored raw). Ids are on-disk values:
 //! never reuse one.
 
+use super::dict::DictDecoder;
+
 /// Id of a raw (uncompressed) block.
 pub const CODEC_NONE: u8 = 0;
 /// Id of an LZ4 block (lz4_flex block format, no size prefix).
 pub const CODEC_LZ4: u8 = 1;
 /// Id of a zstd frame; the level is a write-time choice and is not recorded.
 pub const CODEC_ZSTD: u8 = 2;
-/// Reserved for zstd with a per-table dictionary; rejected on read until it is implemented.
+/// Id of a zstd frame compressed with the table's dictionary (format version 2): the frame
+/// header names the dictionary id, which must match the table's dictionary block.
 pub const CODEC_ZSTD_DICT: u8 = 3;
 
 /// How data blocks of a new table are compressed.
@@ -20,7 +23,8 @@ pub enum Codec {
     None,
     /// LZ4: fast, modest ratio; the default because reads dominate.
     Lz4,
-    /// zstd at `level`: better ratio, slower to write.
+    /// zstd at `level`: better ratio, slower to write. With `TableOptions::dictionary` set,
+    /// data blocks use codec id 3 (zstd with the table's dictionary) instead.
     Zstd { level: i32 },
 }
 
@@ -48,7 +52,14 @@ impl Codec {
 ///
 /// `len` comes from a checksummed trailer and has already been bounded by the caller, so the
 /// output allocation is bounded too; a payload that decodes to any other size is an error.
-pub(crate) fn decompress(id: u8, payload: &[u8], len: usize) -> Result<Vec<u8>, String> {
+/// `dict` is the table's dictionary when the block is a data block of a table that has one;
+/// codec 3 anywhere else is corrupt.
+pub(crate) fn decompress(
+    id: u8,
+    payload: &[u8],
+    len: usize,
+    dict: Option<&DictDecoder>,
+) -> Result<Vec<u8>, String> {
     match id {
         CODEC_NONE => {
             if payload.len() != len {
@@ -78,7 +89,13 @@ pub(crate) fn decompress(id: u8, payload: &[u8], len: usize) -> Result<Vec<u8>, 
             }
             Ok(out)
         }
-        CODEC_ZSTD_DICT => Err("codec 3 (zstd with dictionary) is not supported yet".into()),
+        CODEC_ZSTD_DICT => match dict {
+            Some(d) => d.decompress(payload, len),
+            None => Err(
+                "codec 3 (zstd with dictionary) outside a data block of a table with a dictionary"
+                    .into(),
+            ),
+        },
         other => Err(format!("unknown codec id {other}")),
     }
 }

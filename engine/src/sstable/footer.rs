@@ -10,8 +10,14 @@ use crate::coding::Reader;
 /// "scipkvST" read as a little-endian u64: identifies the file type before anything else.
 pub const MAGIC: u64 = u64::from_le_bytes(*b"scipkvST");
 
-/// The only format version this code writes and reads.
+/// Format version of tables without a compression dictionary; unchanged since version 1 so
+/// such tables stay byte-identical and readable by version-1 readers.
 pub const FORMAT_VERSION: u32 = 1;
+
+/// Format version of tables with a zstd dictionary block (non-null dictionary handle, data
+/// blocks may use codec 3). A separate version so a version-1 reader names the reason
+/// ("unsupported format version 2") instead of tripping over the dictionary handle.
+pub const FORMAT_VERSION_DICT: u32 = 2;
 
 pub const FOOTER_LEN: usize = 4 * FIXED_HANDLE_LEN + 4 + 8 + 8;
 
@@ -21,7 +27,7 @@ pub struct Footer {
     /// Null when the table has no filter.
     pub filter: BlockHandle,
     pub properties: BlockHandle,
-    /// Reserved for a compression dictionary (next format change); always null in version 1.
+    /// The zstd dictionary block: null in version 1, non-null in version 2.
     pub dictionary: BlockHandle,
     pub format_version: u32,
 }
@@ -75,16 +81,28 @@ impl Footer {
             })
         };
         let f = parse(&mut r).map_err(|e| (e.pos, e.what))?;
-        if f.format_version != FORMAT_VERSION {
-            return Err((
-                4 * FIXED_HANDLE_LEN,
-                format!("unsupported format version {}", f.format_version),
-            ));
-        }
-        if !f.dictionary.is_null() {
+        let wants_dictionary = match f.format_version {
+            FORMAT_VERSION => false,
+            FORMAT_VERSION_DICT => true,
+            v => {
+                return Err((
+                    4 * FIXED_HANDLE_LEN,
+                    format!("unsupported format version {v}"),
+                ));
+            }
+        };
+        if f.dictionary.is_null() == wants_dictionary {
             return Err((
                 3 * FIXED_HANDLE_LEN,
-                "compression dictionaries are not supported yet".into(),
+                format!(
+                    "format version {} {} a dictionary handle",
+                    f.format_version,
+                    if wants_dictionary {
+                        "requires"
+                    } else {
+                        "forbids"
+                    }
+                ),
             ));
         }
         Ok(f)

@@ -1,17 +1,19 @@
-//! An open table: footer, index, filter and properties verified and held in memory; data
-//! blocks read on demand.
+//! An open table: footer, dictionary, index, filter and properties verified and held in
+//! memory; data blocks read on demand, through the shared block cache when there is one.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::block::Block;
 use super::block_iter::BlockIter;
-use super::blockio::read_block_bytes;
+use super::blockio::{MAX_BLOCK_LEN, read_block_bytes};
+use super::dict::{DictDecoder, read_dictionary};
 use super::filter::Filter;
 use super::footer::{FOOTER_LEN, Footer};
 use super::handle::BlockHandle;
 use super::iter::TableIter;
 use super::properties::TableProperties;
+use crate::cache::{BlockCache, BlockKey};
 use crate::error::{Error, IoContext, Result};
 use crate::iter::InternalIterator;
 use crate::key::{self, Kind, MAX_SEQNO};
@@ -34,7 +36,24 @@ pub struct Table {
     index: Block,
     filter: Option<Filter>,
     props: TableProperties,
+    /// Present exactly when the table is format version 2.
+    dict: Option<DictDecoder>,
+    /// Names this table's blocks in the cache; unique per process (never reused).
+    file_number: u64,
+    cache: Option<Arc<BlockCache>>,
+    /// Index, filter and dictionary bytes held for the table's life, reported to the cache
+    /// at open and withdrawn on drop.
+    pinned_bytes: i64,
     blocks_read: AtomicU64,
+    cache_hits: AtomicU64,
+}
+
+impl Drop for Table {
+    fn drop(&mut self) {
+        if let Some(cache) = &self.cache {
+            cache.add_pinned(-self.pinned_bytes);
+        }
+    }
 }
 
 impl std::fmt::Debug for Table {
@@ -43,13 +62,29 @@ impl std::fmt::Debug for Table {
             .field("name", &self.name)
             .field("data_end", &self.data_end)
             .field("num_entries", &self.props.num_entries)
+            .field("file_number", &self.file_number)
+            .field("dict", &self.dict)
             .finish_non_exhaustive()
     }
 }
 
 impl Table {
     /// Reads and verifies footer, index, filter, properties (Corruption on any mismatch).
+    /// Data blocks are read from the file every time; see [`Table::open_with_cache`].
     pub fn open(file: Arc<dyn RandomAccessFile>, name: String) -> Result<Table> {
+        Table::open_with_cache(file, name, 0, None)
+    }
+
+    /// Like [`Table::open`], with data-block reads going through `cache` under
+    /// `file_number`, which must be unique among the tables sharing the cache for the life
+    /// of the process (the engine's file numbers are never reused). The dictionary, index
+    /// and filter stay pinned in the table and are reported via [`BlockCache::add_pinned`].
+    pub fn open_with_cache(
+        file: Arc<dyn RandomAccessFile>,
+        name: String,
+        file_number: u64,
+        cache: Option<Arc<BlockCache>>,
+    ) -> Result<Table> {
         let name: Arc<str> = name.into();
         let len = file.len();
         let data_end = len.checked_sub(FOOTER_LEN as u64).ok_or_else(|| {
@@ -65,12 +100,22 @@ impl Table {
         let footer = Footer::decode(&footer_bytes)
             .map_err(|(at, what)| Error::corruption(&*name, data_end + at as u64, what))?;
 
-        let read = |h: BlockHandle| read_block_bytes(&*file, &name, h, data_end);
-        let index = Block::new(read(footer.index)?, name.clone(), footer.index.offset)?;
+        // Footer::decode guarantees the handle is non-null exactly in version 2.
+        let dict = if footer.dictionary.is_null() {
+            None
+        } else {
+            Some(read_dictionary(&*file, &name, footer.dictionary, data_end)?)
+        };
+        let read =
+            |h: BlockHandle| read_block_bytes(&*file, &name, h, data_end, MAX_BLOCK_LEN, None);
+        let index_raw = read(footer.index)?;
+        let mut pinned = index_raw.len() + dict.as_ref().map_or(0, |d| d.len());
+        let index = Block::new(index_raw, name.clone(), footer.index.offset)?;
         let filter = if footer.filter.is_null() {
             None
         } else {
             let raw = read(footer.filter)?;
+            pinned += raw.len();
             Some(Filter::decode(&raw).map_err(|e| {
                 Error::corruption(&*name, footer.filter.offset, format!("filter: {e}"))
             })?)
@@ -88,6 +133,11 @@ impl Table {
                 ),
             ));
         }
+        // Bounded by the file size, so it fits an i64.
+        let pinned_bytes = pinned as i64;
+        if let Some(c) = &cache {
+            c.add_pinned(pinned_bytes);
+        }
         Ok(Table {
             file,
             name,
@@ -95,7 +145,12 @@ impl Table {
             index,
             filter,
             props,
+            dict,
+            file_number,
+            cache,
+            pinned_bytes,
             blocks_read: AtomicU64::new(0),
+            cache_hits: AtomicU64::new(0),
         })
     }
 
@@ -112,18 +167,73 @@ impl Table {
         self.filter.as_ref().is_none_or(|f| f.may_contain(user_key))
     }
 
-    /// The single path for data-block reads, so a block cache can be slotted in here.
+    /// The single path for data-block reads.
+    ///
+    /// With a cache, the block is validated (checksum, decompression, restart array) inside
+    /// the cache's load, so a corrupt block fails its load and is never cached: every retry
+    /// reads the file again and fails again.
     fn read_block(&self, handle: BlockHandle) -> Result<Block> {
+        let Some(cache) = &self.cache else {
+            return Block::new(
+                self.read_block_uncached(handle)?,
+                self.name.clone(),
+                handle.offset,
+            );
+        };
+        let key = BlockKey {
+            file: self.file_number,
+            offset: handle.offset,
+        };
+        let mut loaded = None;
+        let bytes = cache.get_or_load(key, || {
+            let raw: Arc<[u8]> = self.read_block_uncached(handle)?.into();
+            let block = Block::from_arc(Arc::clone(&raw), self.name.clone(), handle.offset)?;
+            loaded = Some(block);
+            Ok(raw)
+        })?;
+        match loaded {
+            Some(block) => Ok(block),
+            None => {
+                self.cache_hits.fetch_add(1, Ordering::Relaxed);
+                Block::from_arc(bytes, self.name.clone(), handle.offset)
+            }
+        }
+    }
+
+    /// Reads and decompresses one data block from the file, counting it in `blocks_read`.
+    pub(super) fn read_block_uncached(&self, handle: BlockHandle) -> Result<Vec<u8>> {
         self.blocks_read.fetch_add(1, Ordering::Relaxed);
-        let raw = read_block_bytes(&*self.file, &self.name, handle, self.data_end)?;
-        Block::new(raw, self.name.clone(), handle.offset)
+        read_block_bytes(
+            &*self.file,
+            &self.name,
+            handle,
+            self.data_end,
+            MAX_BLOCK_LEN,
+            self.dict.as_ref(),
+        )
+    }
+
+    /// Every data-block handle in the index, in order.
+    pub(super) fn data_block_handles(&self) -> Result<Vec<BlockHandle>> {
+        let mut index = self.index_iter();
+        let mut handles = Vec::new();
+        index.seek_to_first()?;
+        while index.valid() {
+            handles.push(self.decode_handle(index.value())?);
+            index.next()?;
+        }
+        Ok(handles)
+    }
+
+    fn decode_handle(&self, index_value: &[u8]) -> Result<BlockHandle> {
+        BlockHandle::decode_varint(index_value).map_err(|e| {
+            Error::corruption(&*self.name, self.index.offset, format!("index entry: {e}"))
+        })
     }
 
     /// Decodes the data-block handle stored as an index value.
     pub(super) fn data_block(&self, index_value: &[u8]) -> Result<Block> {
-        let handle = BlockHandle::decode_varint(index_value).map_err(|e| {
-            Error::corruption(&*self.name, self.index.offset, format!("index entry: {e}"))
-        })?;
+        let handle = self.decode_handle(index_value)?;
         self.read_block(handle)
     }
 
@@ -173,8 +283,20 @@ impl Table {
         TableIter::new(Arc::clone(self))
     }
 
-    /// Data blocks read since open (index, filter and properties are not counted).
+    /// Data blocks read from the file since open: cache misses, or every read without a
+    /// cache (index, filter, properties and dictionary are not counted).
     pub fn blocks_read(&self) -> u64 {
         self.blocks_read.load(Ordering::Relaxed)
+    }
+
+    /// Data-block reads served by the block cache since open (including waits on another
+    /// reader's concurrent load of the same block).
+    pub fn cache_hits(&self) -> u64 {
+        self.cache_hits.load(Ordering::Relaxed)
+    }
+
+    /// The number naming this table's blocks in the cache (0 when opened without one).
+    pub fn file_number(&self) -> u64 {
+        self.file_number
     }
 }

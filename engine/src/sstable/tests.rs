@@ -1,5 +1,9 @@
 //! Behavioural tests of the table format: a model harness over random tables, corruption of
-//! every byte, and the bloom filter's false-positive rate.
+//! every byte, and the bloom filter's false-positive rate. Dictionaries and the block cache
+//! have their own submodules.
+
+mod cached_reads;
+mod dict_tables;
 
 use std::collections::BTreeMap;
 use std::io;
@@ -174,9 +178,15 @@ fn check_properties(p: &TableProperties, entries: &[(Vec<u8>, Vec<u8>)], opts: &
         entries.iter().map(|e| e.1.len() as u64).sum::<u64>()
     );
     assert!(p.num_data_blocks >= 1 && p.data_bytes > 0);
-    assert_eq!(p.codec_id, opts.codec.id());
+    let with_dict = opts.dictionary.is_some() && matches!(opts.codec, Codec::Zstd { .. });
+    let (codec_id, version) = if with_dict {
+        (CODEC_ZSTD_DICT, 2)
+    } else {
+        (opts.codec.id(), 1)
+    };
+    assert_eq!(p.codec_id, codec_id);
     assert_eq!(p.bloom_bits_per_key, opts.bloom_bits_per_key);
-    assert_eq!(p.format_version, 1);
+    assert_eq!(p.format_version, version);
 }
 
 /// Checks `get` for every user key at every interesting snapshot, and for absent keys.
@@ -208,12 +218,23 @@ fn check_gets(table: &Table, model: &Model, rng: &mut TestRng) {
 fn all_option_sets() -> Vec<TableOptions> {
     let mut v = Vec::new();
     for (block_size, restart_interval) in [(64, 1), (64, 16), (4096, 16), (16 * 1024, 16)] {
-        for codec in [Codec::None, Codec::Lz4, Codec::Zstd { level: 3 }] {
+        for (codec, dictionary) in [
+            (Codec::None, None),
+            (Codec::Lz4, None),
+            (Codec::Zstd { level: 3 }, None),
+            (
+                Codec::Zstd { level: 3 },
+                Some(dict_tables::small_dictionary()),
+            ),
+            // A dictionary with another codec is ignored: a plain version-1 table.
+            (Codec::Lz4, Some(dict_tables::small_dictionary())),
+        ] {
             v.push(TableOptions {
                 block_size,
                 restart_interval,
                 bloom_bits_per_key: if block_size == 4096 { 0 } else { 10 },
                 codec,
+                dictionary,
             });
         }
     }
@@ -228,10 +249,18 @@ fn tables_match_the_model_for_every_layout_and_codec() {
             let ctx = format!("seed {seed}, options {opts:?}");
             // A 1 MiB value once per codec (with 64-byte blocks, restart interval 16): every
             // read of its block costs a megabyte in a debug build, so not in every table.
-            let model = random_model(&mut rng, 150, n == 0 && (3..6).contains(&i));
+            let model = random_model(&mut rng, 150, n == 0 && (5..10).contains(&i));
             let entries = sorted_entries(&model);
             let (bytes, summary) = build(&entries, opts.clone());
-            let table = open(bytes).unwrap_or_else(|e| panic!("{ctx}: open: {e}"));
+            // Every other layout reads through a small block cache (constant eviction).
+            let table = if i % 2 == 1 {
+                let cache = Arc::new(crate::cache::BlockCache::new(16 * 1024));
+                let file = Arc::new(MemRead(bytes));
+                Table::open_with_cache(file, "test.sst".into(), 9, Some(cache)).map(Arc::new)
+            } else {
+                open(bytes)
+            };
+            let table = table.unwrap_or_else(|e| panic!("{ctx}: open: {e}"));
             assert_eq!(table.properties(), &summary.props, "{ctx}");
             check_properties(table.properties(), &entries, &opts);
             check_gets(&table, &model, &mut rng);
@@ -393,13 +422,14 @@ fn read_all_or_corruption(bytes: Vec<u8>, model: &Model, entries: &[(Vec<u8>, Ve
     clean
 }
 
-fn small_table(codec: Codec) -> (Model, Entries, Vec<u8>) {
+fn small_table(codec: Codec, dictionary: Option<Arc<[u8]>>) -> (Model, Entries, Vec<u8>) {
     let mut rng = TestRng::new(77);
     let model = random_model(&mut rng, 25, false);
     let entries = sorted_entries(&model);
     let opts = TableOptions {
         block_size: 256,
         codec,
+        dictionary,
         ..TableOptions::default()
     };
     let (bytes, summary) = build(&entries, opts);
@@ -412,10 +442,24 @@ fn small_table(codec: Codec) -> (Model, Entries, Vec<u8>) {
 
 #[test]
 fn every_flipped_byte_is_detected_as_corruption() {
-    for codec in [Codec::None, Codec::Lz4, Codec::Zstd { level: 1 }] {
-        let (model, entries, bytes) = small_table(codec);
+    for (codec, dictionary) in [
+        (Codec::None, None),
+        (Codec::Lz4, None),
+        (Codec::Zstd { level: 1 }, None),
+        (
+            Codec::Zstd { level: 1 },
+            Some(dict_tables::small_dictionary()),
+        ),
+    ] {
+        let with_dict = dictionary.is_some();
+        let (model, entries, bytes) = small_table(codec, dictionary);
+        let table = open(bytes.clone()).unwrap();
+        assert_eq!(table.properties().format_version, 1 + u32::from(with_dict));
         assert!(read_all_or_corruption(bytes.clone(), &model, &entries));
-        println!("{codec:?}: flipping each of {} bytes", bytes.len());
+        println!(
+            "{codec:?} (dictionary: {with_dict}): flipping each of {} bytes",
+            bytes.len()
+        );
         for at in 0..bytes.len() {
             let mut bad = bytes.clone();
             bad[at] ^= 1 << (at % 8);
@@ -430,7 +474,7 @@ fn every_flipped_byte_is_detected_as_corruption() {
 
 #[test]
 fn truncated_and_garbage_files_are_corruption() {
-    let (model, entries, bytes) = small_table(Codec::Lz4);
+    let (model, entries, bytes) = small_table(Codec::Lz4, None);
     for len in 0..bytes.len() {
         assert!(
             !read_all_or_corruption(bytes[..len].to_vec(), &model, &entries),
@@ -486,13 +530,22 @@ fn forged_handles_lengths_and_codecs_are_rejected() {
     let block = forge_block(b"abcd", 0, 4);
     f.index = BlockHandle { offset: 0, size: 4 };
     f.format_version = 2;
-    expect_corruption(forge_footer(&block, f), "format version 2");
+    expect_corruption(
+        forge_footer(&block, f),
+        "format version 2 without a dictionary",
+    );
+    f.format_version = 3;
+    expect_corruption(forge_footer(&block, f), "format version 3");
     f.format_version = 1;
     f.dictionary = BlockHandle { offset: 0, size: 4 };
-    expect_corruption(forge_footer(&block, f), "dictionary handle");
+    expect_corruption(forge_footer(&block, f), "dictionary handle in version 1");
     f.dictionary = BlockHandle::default();
     for (codec, len, what) in [
-        (CODEC_ZSTD_DICT, 4, "reserved codec 3"),
+        (
+            CODEC_ZSTD_DICT,
+            4,
+            "codec 3 in a table without a dictionary",
+        ),
         (9, 4, "unknown codec"),
         (0, 5, "raw length mismatch"),
         (1, u32::MAX, "huge lz4 length"),
