@@ -263,3 +263,33 @@ pub fn table_entries(c: &mut Cursor<'_>, max: usize) -> Vec<(Vec<u8>, Vec<u8>)> 
 pub fn open_table(bytes: Vec<u8>) -> scipkv_engine::Result<Arc<Table>> {
     Table::open(Arc::new(MemFile(bytes)), "fuzz.sst".into()).map(Arc::new)
 }
+
+/// A prefix-compressed block as the engine's block builder writes it: a restart point every
+/// `interval` entries, other entries sharing their prefix with the previous key.
+pub fn prefix_block(entries: &[(Vec<u8>, Vec<u8>)], interval: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut restarts = Vec::new();
+    let mut last: &[u8] = &[];
+    for (i, (k, v)) in entries.iter().enumerate() {
+        let shared = if i % interval.max(1) == 0 {
+            restarts.push(out.len() as u32);
+            0
+        } else {
+            last.iter().zip(k).take_while(|(a, b)| a == b).count()
+        };
+        put_varint(&mut out, shared as u64);
+        put_varint(&mut out, (k.len() - shared) as u64);
+        put_varint(&mut out, v.len() as u64);
+        out.extend_from_slice(&k[shared..]);
+        out.extend_from_slice(v);
+        last = k;
+    }
+    if restarts.is_empty() {
+        restarts.push(0);
+    }
+    for r in &restarts {
+        out.extend_from_slice(&r.to_le_bytes());
+    }
+    out.extend_from_slice(&(restarts.len() as u32).to_le_bytes());
+    out
+}
