@@ -1,5 +1,7 @@
-//! WAL batch payloads: `decode_payload` never panics, and an accepted payload re-encodes to
-//! the same bytes through `WriteBatch::encode_payload`.
+//! WAL batch payloads: `decode_payload` never panics, and an accepted payload survives
+//! `WriteBatch::encode_payload` then `decode_payload` unchanged. Not byte-exact: the decoder
+//! accepts non-minimal varints (`80 00` for 0), which the encoder never writes, so the
+//! re-encoding may be shorter than the input, never longer.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -21,6 +23,9 @@ fuzz_target!(|data: &[u8]| {
     assert!(b.validate().is_ok(), "decoded batch fails validation");
     let mut out = Vec::new();
     b.encode_payload(decoded.first_seq, &mut out);
-    assert!(out == data, "decoded batch re-encodes differently");
     assert_eq!(out.len(), b.approximate_size());
+    assert!(out.len() <= data.len(), "canonical encoding longer than the input");
+    let again = decode_payload(&out, "fuzz.wal", 0)
+        .unwrap_or_else(|e| panic!("re-encoded batch does not decode: {e}"));
+    assert_eq!(again, decoded, "batch changed through encode/decode");
 });
