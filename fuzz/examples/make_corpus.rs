@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 use scipkv_engine::WriteBatch;
 use scipkv_engine::checksum::xxh3;
 use scipkv_engine::key::make_internal_key;
+use scipkv_engine::log::LogKind;
 use scipkv_engine::log::LogWriter;
 use scipkv_engine::log::format::file_header;
-use scipkv_engine::log::LogKind;
 use scipkv_engine::scip::proto::{
     Diagnostic, Document, Metadata, Occurrence, Relationship, SymbolInformation, ToolInfo,
 };
@@ -32,7 +32,11 @@ struct Corpus {
 
 impl Corpus {
     fn add(&mut self, target: &str, bytes: &[u8]) {
-        assert!(bytes.len() < 64 * 1024, "{target} seed of {} bytes", bytes.len());
+        assert!(
+            bytes.len() < 64 * 1024,
+            "{target} seed of {} bytes",
+            bytes.len()
+        );
         let dir = self.root.join(target);
         fs::create_dir_all(&dir).unwrap();
         fs::write(dir.join(format!("{:016x}", xxh3(bytes))), bytes).unwrap();
@@ -155,7 +159,10 @@ fn manifest_edit(c: &mut Corpus) {
 
 fn current_file(c: &mut Corpus) {
     for n in [1, 42, 999_999] {
-        c.add("current_file", current_contents(&manifest_name(n)).as_bytes());
+        c.add(
+            "current_file",
+            current_contents(&manifest_name(n)).as_bytes(),
+        );
     }
 }
 
@@ -181,7 +188,10 @@ fn sstable_block(c: &mut Corpus) {
     let e = sample_entries();
     // Data blocks (flag 0) with several restart intervals; an index-like block (flag 1).
     for interval in [1, 2, 16] {
-        c.add("sstable_block", &[&[0u8][..], &prefix_block(&e, interval)].concat());
+        c.add(
+            "sstable_block",
+            &[&[0u8][..], &prefix_block(&e, interval)].concat(),
+        );
     }
     let mut handle = Vec::new();
     scipkv_engine::coding::put_varint(&mut handle, 0);
@@ -198,16 +208,28 @@ fn sstable_table(c: &mut Corpus) {
         bloom_bits_per_key: bloom,
         codec,
     };
-    c.add("sstable_table", &build_table(&e, opts(4096, 10, Codec::None)));
+    c.add(
+        "sstable_table",
+        &build_table(&e, opts(4096, 10, Codec::None)),
+    );
     c.add("sstable_table", &build_table(&e, opts(32, 0, Codec::None)));
     c.add("sstable_table", &build_table(&e, opts(64, 10, Codec::Lz4)));
-    c.add("sstable_table", &build_table(&e, opts(64, 6, Codec::Zstd { level: 1 })));
-    c.add("sstable_table", &build_table(&e[..1], opts(4096, 10, Codec::None)));
+    c.add(
+        "sstable_table",
+        &build_table(&e, opts(64, 6, Codec::Zstd { level: 1 })),
+    );
+    c.add(
+        "sstable_table",
+        &build_table(&e[..1], opts(4096, 10, Codec::None)),
+    );
 }
 
 fn structured(c: &mut Corpus, rng: &mut Rng) {
     // Options bytes, entry count, entries, then damage (offset, xor) pairs.
-    c.add("sstable_table_structured", &[10, 2, 10, 0, 3, 3, b'a', b'b', b'c', 1, 0, 0, 0, 1, 5]);
+    c.add(
+        "sstable_table_structured",
+        &[10, 2, 10, 0, 3, 3, b'a', b'b', b'c', 1, 0, 0, 0, 1, 5],
+    );
     for n in [24, 64, 200] {
         c.add("sstable_table_structured", &rng.bytes(n));
     }
@@ -269,7 +291,10 @@ fn scip_index() -> (Vec<u8>, Vec<u8>) {
         display_name: "str".into(),
         ..SymbolInformation::default()
     };
-    (encode_index(&meta, &[doc.clone()], &[ext]), encode_index(&meta, &[doc], &[]))
+    (
+        encode_index(&meta, &[doc.clone()], &[ext]),
+        encode_index(&meta, &[doc], &[]),
+    )
 }
 
 fn scip_reader(c: &mut Corpus) {
@@ -328,7 +353,10 @@ fn resp_reply(c: &mut Corpus) {
         Value::bulk(&b"hello\r\nworld"[..]),
         Value::Null,
         Value::NullArray,
-        Value::Array(vec![Value::Integer(1), Value::Array(vec![Value::bulk("x")])]),
+        Value::Array(vec![
+            Value::Integer(1),
+            Value::Array(vec![Value::bulk("x")]),
+        ]),
         Value::Map(vec![(Value::bulk("k"), Value::Double(1.5))]),
         Value::Set(vec![Value::Boolean(true), Value::Boolean(false)]),
         Value::Double(f64::INFINITY),
@@ -357,7 +385,12 @@ fn db_ops(c: &mut Corpus, rng: &mut Rng) {
         ],
     );
     // A batch-heavy program, and pseudo-random ones.
-    c.add("db_ops", &[3, 3, 7, 5, 0, 6, 9, 1, 21, 0, 0, 0, 4, 5, 1, 1, 8, 5, 7, 9, 10]);
+    c.add(
+        "db_ops",
+        &[
+            3, 3, 7, 5, 0, 6, 9, 1, 21, 0, 0, 0, 4, 5, 1, 1, 8, 5, 7, 9, 10,
+        ],
+    );
     for n in [64, 256, 600] {
         let mut p = rng.bytes(n);
         p[0] = n as u8;
@@ -381,5 +414,9 @@ fn main() {
     resp_request(&mut c);
     resp_reply(&mut c);
     db_ops(&mut c, &mut rng);
-    println!("wrote {} bytes of seeds under {}", c.total, c.root.display());
+    println!(
+        "wrote {} bytes of seeds under {}",
+        c.total,
+        c.root.display()
+    );
 }

@@ -7,6 +7,10 @@ use scipkv_engine::version::current::{current_contents, parse_current};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(name) = parse_current(data) {
-        assert_eq!(current_contents(&name).as_bytes(), data, "accepted a non-canonical CURRENT");
+        assert_eq!(
+            current_contents(&name).as_bytes(),
+            data,
+            "accepted a non-canonical CURRENT"
+        );
     }
 });

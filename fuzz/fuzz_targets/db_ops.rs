@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 
 use libfuzzer_sys::fuzz_target;
-use scipkv_engine::{Db, Options, ReadPath, Snapshot, SyncMode, TableOptions, WriteBatch};
 use scipkv_engine::sstable::Codec;
+use scipkv_engine::{Db, Options, ReadPath, Snapshot, SyncMode, TableOptions, WriteBatch};
 use scipkv_fuzz::Cursor;
 
 const MAX_OPS: usize = 200;
@@ -27,7 +27,11 @@ fn key(c: &mut Cursor<'_>) -> Vec<u8> {
 fn value(c: &mut Cursor<'_>, tag: u8) -> Vec<u8> {
     let b = c.u8();
     // Mostly short; one in eight is a few hundred bytes so the 4 KiB memtable fills fast.
-    let len = if b & 7 == 0 { 200 + (b as usize) * 2 } else { (b >> 3) as usize };
+    let len = if b & 7 == 0 {
+        200 + (b as usize) * 2
+    } else {
+        (b >> 3) as usize
+    };
     (0..len).map(|i| tag.wrapping_add(i as u8)).collect()
 }
 
@@ -59,7 +63,11 @@ fn open(dir: &std::path::Path, mmap: bool, codec: Codec) -> Db {
     let opts = Options {
         sync: SyncMode::Never,
         memtable_size: 4096,
-        read_path: if mmap { ReadPath::Mmap } else { ReadPath::Pread },
+        read_path: if mmap {
+            ReadPath::Mmap
+        } else {
+            ReadPath::Pread
+        },
         table: TableOptions {
             block_size: 256,
             restart_interval: 4,
@@ -127,15 +135,25 @@ fn check_range(c: &mut Cursor<'_>, view: &View<'_>, model: &Model) {
         match item {
             Some(r) => {
                 let kv = r.expect("iteration");
-                if from_back { back.push(kv) } else { front.push(kv) }
+                if from_back {
+                    back.push(kv)
+                } else {
+                    front.push(kv)
+                }
             }
             None => break,
         }
-        assert!(step <= want.len(), "iterator returned more than the model holds");
+        assert!(
+            step <= want.len(),
+            "iterator returned more than the model holds"
+        );
     }
     back.reverse();
     front.extend(back);
-    assert!(front == want, "iter({lo:?}, {hi:?}) pattern {pattern}: got {front:?}, want {want:?}");
+    assert!(
+        front == want,
+        "iter({lo:?}, {hi:?}) pattern {pattern}: got {front:?}, want {want:?}"
+    );
 }
 
 fn check_prefix(c: &mut Cursor<'_>, view: &View<'_>, model: &Model) {
@@ -146,7 +164,10 @@ fn check_prefix(c: &mut Cursor<'_>, view: &View<'_>, model: &Model) {
         .filter(|(k, _)| k.starts_with(&p))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    assert!(got == want, "scan_prefix({p:?}): got {got:?}, want {want:?}");
+    assert!(
+        got == want,
+        "scan_prefix({p:?}): got {got:?}, want {want:?}"
+    );
 }
 
 fn check_all(view: &View<'_>, model: &Model) {

@@ -10,7 +10,11 @@ fuzz_target!(|data: &[u8]| {
     let Ok(Some((value, consumed))) = parse_value(data) else {
         return;
     };
-    assert!(consumed > 0 && consumed <= data.len(), "consumed {consumed} of {}", data.len());
+    assert!(
+        consumed > 0 && consumed <= data.len(),
+        "consumed {consumed} of {}",
+        data.len()
+    );
     let mut out = Vec::new();
     encode(&value, Protocol::Resp3, &mut out);
     let Ok(Some((again, n))) = parse_value(&out) else {

@@ -37,5 +37,9 @@ fuzz_target!(|data: &[u8]| {
             }
         }
     }
-    let _ = (reader.bytes_read(), reader.decompressed_offset(), reader.max_item_bytes());
+    let _ = (
+        reader.bytes_read(),
+        reader.decompressed_offset(),
+        reader.max_item_bytes(),
+    );
 });

@@ -15,7 +15,10 @@ fuzz_target!(|data: &[u8]| {
     let formatted = format_symbol(&sym);
     let again = parse_symbol(&formatted)
         .unwrap_or_else(|e| panic!("formatted symbol {formatted:?} does not parse: {e}"));
-    assert_eq!(sym, again, "symbol changed through format/parse ({formatted:?})");
+    assert_eq!(
+        sym, again,
+        "symbol changed through format/parse ({formatted:?})"
+    );
     assert_eq!(format_symbol(&again), formatted, "format is not canonical");
     let _ = (sym.display_name(), sym.package_key(), sym.parent());
 });

@@ -15,7 +15,11 @@ fuzz_target!(|data: &[u8]| {
     let mut it = table.iter();
     let mut keys: Vec<Vec<u8>> = vec![Vec::new(), b"a".to_vec(), vec![0xff; 9]];
     if let Ok((fwd, _)) = walk(&mut it, 100_000) {
-        keys.extend(fwd.iter().step_by(1 + fwd.len() / 8).map(|(k, _)| k.clone()));
+        keys.extend(
+            fwd.iter()
+                .step_by(1 + fwd.len() / 8)
+                .map(|(k, _)| k.clone()),
+        );
     }
     for k in &keys {
         let uk = user_key(k);

@@ -28,7 +28,10 @@ fuzz_target!(|data: &[u8]| {
     let clean = open_table(bytes.clone()).expect("fresh table opens");
     let (fwd, bwd) = walk(&mut clean.iter(), usize::MAX).expect("fresh table walks");
     assert!(fwd == entries, "forward walk differs from what was written");
-    assert!(bwd == entries, "backward walk differs from what was written");
+    assert!(
+        bwd == entries,
+        "backward walk differs from what was written"
+    );
 
     // Damage: up to 4 (offset, xor) pairs; xor 0 is made 1 so every pair changes a byte.
     let damages = 1 + c.u8() % 4;
@@ -46,8 +49,14 @@ fuzz_target!(|data: &[u8]| {
     // Walks: whatever is returned before an error must be a prefix (forward) of the truth.
     let mut it = table.iter();
     if let Ok((f, b)) = walk(&mut it, entries.len() + 1) {
-        assert!(f == entries, "damaged table walked forward to different data");
-        assert!(b == entries, "damaged table walked backward to different data");
+        assert!(
+            f == entries,
+            "damaged table walked forward to different data"
+        );
+        assert!(
+            b == entries,
+            "damaged table walked backward to different data"
+        );
     }
     // Point reads of every user key at two snapshots against the model.
     for (k, _) in entries.iter().take(32) {

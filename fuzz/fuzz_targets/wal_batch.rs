@@ -24,7 +24,10 @@ fuzz_target!(|data: &[u8]| {
     let mut out = Vec::new();
     b.encode_payload(decoded.first_seq, &mut out);
     assert_eq!(out.len(), b.approximate_size());
-    assert!(out.len() <= data.len(), "canonical encoding longer than the input");
+    assert!(
+        out.len() <= data.len(),
+        "canonical encoding longer than the input"
+    );
     let again = decode_payload(&out, "fuzz.wal", 0)
         .unwrap_or_else(|e| panic!("re-encoded batch does not decode: {e}"));
     assert_eq!(again, decoded, "batch changed through encode/decode");

@@ -13,12 +13,20 @@ fuzz_target!(|data: &[u8]| {
     let Some((&flag, bytes)) = data.split_first() else {
         return;
     };
-    let kind = if flag & 1 == 0 { LogKind::Wal } else { LogKind::Manifest };
+    let kind = if flag & 1 == 0 {
+        LogKind::Wal
+    } else {
+        LogKind::Manifest
+    };
     let Ok((records, tail, valid_len)) = decode_log("fuzz.log", bytes, kind) else {
         return;
     };
     let valid = usize::try_from(valid_len).expect("valid_len fits");
-    assert!(valid <= bytes.len(), "valid_len {valid} past the end {}", bytes.len());
+    assert!(
+        valid <= bytes.len(),
+        "valid_len {valid} past the end {}",
+        bytes.len()
+    );
     match &tail {
         Tail::Clean => assert_eq!(valid, bytes.len(), "clean tail but bytes left over"),
         Tail::Torn { offset, .. } => assert_eq!(*offset, valid_len, "torn offset != valid_len"),
@@ -33,7 +41,10 @@ fuzz_target!(|data: &[u8]| {
     for r in &records {
         LogWriter::encode_record(&mut expect, r).expect("record within limits");
     }
-    assert!(expect == bytes[..valid], "records do not re-encode to the accepted prefix");
+    assert!(
+        expect == bytes[..valid],
+        "records do not re-encode to the accepted prefix"
+    );
     // Exercise the payload decoders on the records the log accepted.
     for r in &records {
         match kind {
