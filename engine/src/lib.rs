@@ -35,7 +35,7 @@ pub mod version;
 
 pub use batch::WriteBatch;
 pub use compaction::{CompactionOptions, Compression};
-pub use db::{Db, DbIter, DbStats, LevelStats, RecoveryInfo, Snapshot};
+pub use db::{Db, DbIter, DbStats, LevelStats, LiveTable, RecoveryInfo, Snapshot};
 pub use error::{Error, Result};
 pub use options::{Options, SyncMode};
 pub use sstable::TableOptions;

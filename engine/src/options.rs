@@ -38,6 +38,10 @@ pub struct Options {
     pub table: TableOptions,
     /// How tables are read from a filesystem (ignored with a custom `storage`).
     pub read_path: ReadPath,
+    /// Bytes of decompressed data blocks kept in the shared, scan-resistant block cache
+    /// (default 256 MiB; 0 disables caching). Index and filter blocks are held by their
+    /// tables and not counted here (see `DbStats::cache`).
+    pub block_cache_bytes: usize,
     /// Leveled compaction and the codec of each level.
     pub compaction: CompactionOptions,
     /// A custom storage backend (fault injection, raw volumes); `None` uses the filesystem at
@@ -55,6 +59,7 @@ impl Default for Options {
             max_immutable_memtables: 2,
             table: TableOptions::default(),
             read_path: ReadPath::Mmap,
+            block_cache_bytes: crate::cache::DEFAULT_CAPACITY,
             compaction: CompactionOptions::default(),
             storage: None,
         }

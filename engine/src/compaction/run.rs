@@ -5,11 +5,12 @@ use std::sync::Arc;
 use super::options::Compression;
 use super::picker::Task;
 use super::retain::Retainer;
+use crate::cache::BlockCache;
 use crate::iter::InternalIterator;
 use crate::iter::merge::MergingIterator;
 use crate::key::{self, SeqNo};
 use crate::options::Options;
-use crate::sstable::{Codec, Table, TableBuilder, TableOptions};
+use crate::sstable::{Codec, Table, TableBuilder, TableOptions, sample_blocks, train_dictionary};
 use crate::storage::Storage;
 use crate::version::edit::TableMeta;
 use crate::version::levels::TableFile;
@@ -26,23 +27,44 @@ pub struct Outcome {
     pub bytes_out: u64,
 }
 
-/// Table options for writing `level`: the shared layout with the level's codec.
-pub fn table_options(opts: &Options, level: usize, _inputs: &[Arc<TableFile>]) -> TableOptions {
+/// Blocks sampled from the compaction input to train a level's dictionary.
+const DICTIONARY_SAMPLES: usize = 256;
+
+/// Table options for writing `level`: the shared layout with the level's codec. For a
+/// dictionary level the dictionary is trained on blocks sampled evenly from `inputs`; with
+/// too little data to train on, plain zstd at the same level is used.
+pub fn table_options(
+    opts: &Options,
+    level: usize,
+    inputs: &[Arc<TableFile>],
+) -> Result<TableOptions> {
     let mut t = opts.table.clone();
-    if level >= 1 {
-        t.codec = match opts.compaction.compression(level) {
-            Compression::None => Codec::None,
-            Compression::Lz4 => Codec::Lz4,
-            Compression::Zstd { level } | Compression::ZstdDictionary { level } => {
-                Codec::Zstd { level }
-            }
-        };
+    t.dictionary = None;
+    if level == 0 {
+        return Ok(t);
     }
-    t
+    t.codec = match opts.compaction.compression(level) {
+        Compression::None => Codec::None,
+        Compression::Lz4 => Codec::Lz4,
+        Compression::Zstd { level } => Codec::Zstd { level },
+        Compression::ZstdDictionary { level } => {
+            let per_table = DICTIONARY_SAMPLES.div_ceil(inputs.len().max(1));
+            let mut samples = Vec::new();
+            for input in inputs {
+                samples.extend(sample_blocks(&input.table, per_table)?);
+            }
+            if let Ok(dict) = train_dictionary(&samples, opts.compaction.max_dictionary_bytes) {
+                t.dictionary = Some(dict.into());
+            }
+            Codec::Zstd { level }
+        }
+    };
+    Ok(t)
 }
 
 /// Runs `task` (not a trivial move): returns the opened output tables, already synced.
 pub fn run(
+    cache: &Arc<BlockCache>,
     storage: &Arc<dyn Storage>,
     versions: &VersionSet,
     opts: &Options,
@@ -50,7 +72,15 @@ pub fn run(
     snapshots: Vec<SeqNo>,
 ) -> Result<Outcome> {
     let mut created = Vec::new();
-    let r = write_outputs(storage, versions, opts, task, snapshots, &mut created);
+    let r = write_outputs(
+        cache,
+        storage,
+        versions,
+        opts,
+        task,
+        snapshots,
+        &mut created,
+    );
     if r.is_err() {
         for name in &created {
             let _ = storage.remove(name);
@@ -60,6 +90,7 @@ pub fn run(
 }
 
 fn write_outputs(
+    cache: &Arc<BlockCache>,
     storage: &Arc<dyn Storage>,
     versions: &VersionSet,
     opts: &Options,
@@ -74,7 +105,7 @@ fn write_outputs(
         .collect();
     let mut it = MergingIterator::new(children);
     let mut retain = Retainer::new(snapshots, task.bottommost);
-    let topts = table_options(opts, task.output_level(), &inputs);
+    let topts = table_options(opts, task.output_level(), &inputs)?;
     let target = opts.compaction.target_table_bytes;
     let mut out = Outcome::default();
     let mut builder: Option<(u64, String, TableBuilder)> = None;
@@ -138,7 +169,12 @@ fn write_outputs(
         let file = storage
             .open_read(&name)
             .map_err(|e| Error::io(format!("opening {name}"), e))?;
-        let table = Arc::new(Table::open(file, name.clone())?);
+        let table = Arc::new(Table::open_with_cache(
+            file,
+            name.clone(),
+            number,
+            Some(Arc::clone(cache)),
+        )?);
         let p = &summary.props;
         out.bytes_out += summary.file_size;
         let meta = TableMeta {

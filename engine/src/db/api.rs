@@ -7,6 +7,15 @@ use std::sync::atomic::Ordering;
 use super::stats::{DbStats, LevelStats, load};
 use super::write::Request;
 use super::{Db, DbIter, Snapshot};
+
+/// One live table, as listed by [`Db::tables`].
+#[derive(Debug, Clone)]
+pub struct LiveTable {
+    pub level: usize,
+    pub number: u64,
+    pub file_size: u64,
+    pub table: Arc<crate::sstable::Table>,
+}
 use crate::batch::WriteBatch;
 use crate::key::MAX_KEY_LEN;
 use crate::{Error, Result};
@@ -153,6 +162,22 @@ impl Db {
         self.guard.close()
     }
 
+    /// The live tables, level by level (L0 newest first), for tools and tests that inspect
+    /// the files themselves (e.g. which codec each block uses).
+    pub fn tables(&self) -> Vec<LiveTable> {
+        self.inner
+            .current_sv()
+            .version
+            .all_tables()
+            .map(|(level, t)| LiveTable {
+                level,
+                number: t.meta.number,
+                file_size: t.meta.file_size,
+                table: Arc::clone(&t.table),
+            })
+            .collect()
+    }
+
     /// What recovery found at open.
     pub fn recovery_info(&self) -> &super::RecoveryInfo {
         &self.inner.recovery
@@ -222,6 +247,20 @@ impl Db {
                 }
             },
             level_scores: crate::compaction::picker::scores(&sv.version, &i.opts.compaction),
+            cache: i.cache.stats(),
+            blocks_read_per_get: {
+                let gets = load(&c.gets);
+                let blocks: u64 = sv
+                    .version
+                    .all_tables()
+                    .map(|(_, t)| t.table.blocks_read())
+                    .sum();
+                if gets == 0 {
+                    0.0
+                } else {
+                    blocks as f64 / gets as f64
+                }
+            },
             poisoned: i.poisoned.load(Ordering::Acquire),
             recovery: i.recovery.clone(),
         }

@@ -138,7 +138,14 @@ impl DbInner {
             vec![Arc::clone(t)]
         } else {
             let (snapshots, _visible) = self.snapshots.seqnos(&self.visible_seq);
-            let out = run::run(&self.storage, &self.versions, &self.opts, task, snapshots)?;
+            let out = run::run(
+                &self.cache,
+                &self.storage,
+                &self.versions,
+                &self.opts,
+                task,
+                snapshots,
+            )?;
             for t in &out.outputs {
                 edit.new_tables
                     .push((task.output_level() as u32, t.meta.clone()));

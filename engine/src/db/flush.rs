@@ -113,7 +113,14 @@ impl DbInner {
         }
         let number = self.versions.new_file_number();
         let name = table_name(number);
-        let t = build_table(&*self.storage, &name, number, mem, &self.opts.table);
+        let t = build_table(
+            &*self.storage,
+            &name,
+            number,
+            mem,
+            &self.opts.table,
+            &self.cache,
+        );
         if t.is_err() {
             let _ = self.storage.remove(&name);
         }
@@ -138,6 +145,7 @@ pub(crate) fn build_table(
     number: u64,
     mem: &Arc<Memtable>,
     opts: &crate::sstable::TableOptions,
+    cache: &Arc<crate::cache::BlockCache>,
 ) -> Result<(TableMeta, Arc<Table>)> {
     use crate::iter::InternalIterator;
     let file = storage
@@ -157,7 +165,12 @@ pub(crate) fn build_table(
     let file = storage
         .open_read(name)
         .map_err(|e| Error::io(format!("opening {name}"), e))?;
-    let table = Arc::new(Table::open(file, name.to_string())?);
+    let table = Arc::new(Table::open_with_cache(
+        file,
+        name.to_string(),
+        number,
+        Some(Arc::clone(cache)),
+    )?);
     let p = &summary.props;
     let meta = TableMeta {
         number,

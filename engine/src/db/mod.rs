@@ -31,6 +31,7 @@ mod snapshot;
 mod stats;
 mod write;
 
+pub use api::LiveTable;
 pub use iter::DbIter;
 pub use snapshot::Snapshot;
 pub use stats::{DbStats, LevelStats, RecoveryInfo};
@@ -73,6 +74,7 @@ pub(crate) struct FlushState {
 #[derive(Debug)]
 pub(crate) struct DbInner {
     pub storage: Arc<dyn Storage>,
+    pub cache: Arc<crate::cache::BlockCache>,
     pub opts: Options,
     pub versions: VersionSet,
     pub sv: RwLock<Arc<SuperVersion>>,

@@ -76,13 +76,14 @@ fn open_with(storage: Arc<dyn Storage>, opts: Options) -> Result<Db> {
         .map_err(|e| Error::io("listing the data directory", e))?;
     let mut recovery = RecoveryInfo::default();
 
+    let cache = Arc::new(crate::cache::BlockCache::new(opts.block_cache_bytes));
     let manifest = recover_manifest(&*storage)?;
     let (version, mut next_file, log_number, mut last_seq) = match manifest {
         Some(m) => {
             if opts.error_if_exists {
                 return Err(Error::InvalidArgument("database already exists".into()));
             }
-            let version = open_tables(&storage, &m.tables)?;
+            let version = open_tables(&storage, &m.tables, &cache)?;
             (version, m.next_file, m.log_number, m.last_seqno)
         }
         None => {
@@ -154,7 +155,8 @@ fn open_with(storage: Arc<dyn Storage>, opts: Options) -> Result<Db> {
         let number = next_file;
         next_file += 1;
         let name = table_name(number);
-        let (meta, table) = super::flush::build_table(&*storage, &name, number, &mem, &opts.table)?;
+        let (meta, table) =
+            super::flush::build_table(&*storage, &name, number, &mem, &opts.table, &cache)?;
         let tf = Arc::new(TableFile::new(
             meta.clone(),
             table,
@@ -191,6 +193,7 @@ fn open_with(storage: Arc<dyn Storage>, opts: Options) -> Result<Db> {
     let version = versions.current();
     let inner = Arc::new(DbInner {
         storage,
+        cache,
         versions,
         sv: RwLock::new(Arc::new(SuperVersion {
             mem: Arc::new(Memtable::new(wal_number)),
@@ -258,6 +261,7 @@ fn open_with(storage: Arc<dyn Storage>, opts: Options) -> Result<Db> {
 fn open_tables(
     storage: &Arc<dyn Storage>,
     tables: &[(u32, crate::version::edit::TableMeta)],
+    cache: &Arc<crate::cache::BlockCache>,
 ) -> Result<Version> {
     let mut added = HashMap::new();
     let mut edit = VersionEdit::default();
@@ -277,7 +281,12 @@ fn open_tables(
                 ),
             ));
         }
-        let table = Arc::new(Table::open(file, name.clone())?);
+        let table = Arc::new(Table::open_with_cache(
+            file,
+            name.clone(),
+            meta.number,
+            Some(Arc::clone(cache)),
+        )?);
         added.insert(
             meta.number,
             Arc::new(TableFile::new(

@@ -88,6 +88,11 @@ pub struct DbStats {
     pub write_amplification: f64,
     /// Per-level compaction scores (>= 1 means the level is due).
     pub level_scores: Vec<f64>,
+    /// The shared block cache: hits, misses, bytes used, and the index/filter/dictionary
+    /// bytes pinned by open tables (outside the cache's budget).
+    pub cache: crate::cache::CacheStats,
+    /// Data blocks read from table files per point read (`blocks_read / gets`).
+    pub blocks_read_per_get: f64,
     pub poisoned: bool,
     pub recovery: RecoveryInfo,
 }

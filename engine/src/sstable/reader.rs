@@ -296,6 +296,21 @@ impl Table {
     }
 
     /// The number naming this table's blocks in the cache (0 when opened without one).
+    /// The codec id of every data block, in file order, each read after its block passed
+    /// its checksum: lets tests and tools check which codec a table's blocks really use.
+    pub fn data_block_codecs(&self) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        for h in self.data_block_handles()? {
+            self.read_block_uncached(h)?;
+            let b = self
+                .file
+                .read_vec(h.offset + h.size, 1)
+                .ctx(|| format!("reading a block trailer of {}", self.name))?;
+            out.push(b[0]);
+        }
+        Ok(out)
+    }
+
     pub fn file_number(&self) -> u64 {
         self.file_number
     }
