@@ -44,6 +44,14 @@ enum Input {
 }
 
 pub(crate) async fn run(mut stream: TcpStream, mut ctx: ConnectionContext) {
+    serve(&mut stream, &mut ctx).await;
+    // Leave the client table before the peer can see the connection close, so a client
+    // that reconnects at once is never refused for a slot this connection still held.
+    drop(ctx);
+    drop(stream);
+}
+
+async fn serve(stream: &mut TcpStream, ctx: &mut ConnectionContext) {
     // Replies are written once per group already; Nagle would only add latency.
     let _ = stream.set_nodelay(true);
     let shared = Arc::clone(&ctx.shared);
@@ -69,7 +77,7 @@ pub(crate) async fn run(mut stream: TcpStream, mut ctx: ConnectionContext) {
             pending = rest;
             let quit = state.quit;
             session = Some(state);
-            if write(&mut stream, &shared, &output).await.is_err() || quit {
+            if write(stream, &shared, &output).await.is_err() || quit {
                 return;
             }
             // Finish what was already received before reading (or closing) again.
@@ -78,16 +86,16 @@ pub(crate) async fn run(mut stream: TcpStream, mut ctx: ConnectionContext) {
             }
         }
         if let Some(error) = protocol_error {
-            let _ = write_value(&mut stream, &shared, &error.to_reply()).await;
+            let _ = write_value(stream, &shared, &error.to_reply()).await;
             return;
         }
         if input.len() > limits.max_query_buffer {
             let reply =
                 Value::Error("ERR Protocol error: client query buffer limit exceeded".into());
-            let _ = write_value(&mut stream, &shared, &reply).await;
+            let _ = write_value(stream, &shared, &reply).await;
             return;
         }
-        match read(&mut stream, &mut input, &mut ctx, limits.idle_timeout).await {
+        match read(stream, &mut input, ctx, limits.idle_timeout).await {
             Input::Data => {}
             Input::Closed => return,
         }
