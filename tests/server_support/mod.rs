@@ -16,13 +16,18 @@ pub struct Server {
     _stdout: BufReader<ChildStdout>,
 }
 
+/// `scipkv serve` on a free port.
 pub fn command(data: &Path, config: Option<&Path>) -> Command {
+    command_on(data, "127.0.0.1:0", config)
+}
+
+pub fn command_on(data: &Path, resp: &str, config: Option<&Path>) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_scipkv"));
     cmd.arg("serve")
         .arg("--data")
         .arg(data)
         .arg("--resp")
-        .arg("127.0.0.1:0");
+        .arg(resp);
     if let Some(config) = config {
         cmd.arg("--config").arg(config);
     }
