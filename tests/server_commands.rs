@@ -400,6 +400,41 @@ fn pipeline_of_a_thousand_commands() {
     let values: Vec<i64> = pipe.query(&mut con).unwrap();
     assert_eq!(values, (0..500).collect::<Vec<_>>());
 
+    // A pipelined run of plain SETs is written as one batch; one bad request in it still
+    // gets its own error and the others succeed.
+    let too_long_key = "k".repeat(70 * 1024);
+    let mut raw = server.raw();
+    let mut bytes = Vec::new();
+    for args in [
+        &[&b"SET"[..], b"r1", b"1"][..],
+        &[b"SET", too_long_key.as_bytes(), b"x"],
+        &[b"MSET", b"r2", b"2", b"r3", b"3"],
+        &[b"MGET", b"r1", b"r2", b"r3"],
+    ] {
+        bytes.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
+        for arg in args {
+            bytes.extend_from_slice(format!("${}\r\n", arg.len()).as_bytes());
+            bytes.extend_from_slice(arg);
+            bytes.extend_from_slice(b"\r\n");
+        }
+    }
+    raw.send(&bytes);
+    assert_eq!(raw.read(), Some(Value::ok()));
+    let reply = raw.read();
+    assert!(
+        matches!(&reply, Some(Value::Error(e)) if e.contains("limit is 65536")),
+        "{reply:?}"
+    );
+    assert_eq!(raw.read(), Some(Value::ok()));
+    assert_eq!(
+        raw.read(),
+        Some(Value::Array(vec![
+            Value::bulk("1"),
+            Value::bulk("2"),
+            Value::bulk("3")
+        ]))
+    );
+
     // The same over a raw socket in one write, inline and multibulk mixed: replies in order.
     let mut raw = server.raw();
     let mut bytes = Vec::new();

@@ -14,7 +14,7 @@ use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
 
 use crate::clients::Registration;
-use crate::commands::{Session, execute};
+use crate::commands::{Session, execute, run_plain_writes};
 use crate::resp::{Command, ProtocolError, RequestParser, Value, encode};
 use crate::shared::{Shared, Stats};
 
@@ -141,7 +141,16 @@ async fn execute_group(
     let shared = Arc::clone(shared);
     tokio::task::spawn_blocking(move || {
         let mut output = Vec::new();
-        while let Some(command) = pending.pop_front() {
+        while !pending.is_empty() {
+            if let Some(replies) = run_plain_writes(&shared, &mut session, &mut pending) {
+                for reply in &replies {
+                    encode(reply, session.protocol, &mut output);
+                }
+                continue;
+            }
+            let Some(command) = pending.pop_front() else {
+                break;
+            };
             let reply = execute(&shared, &mut session, &command.args);
             encode(&reply, session.protocol, &mut output);
             if session.quit {

@@ -4,6 +4,7 @@
 //! order. Each handler gets the shared server state, the connection's [`Session`] and the
 //! full argument list (name first), and returns the reply; it never panics on client input.
 
+mod coalesce;
 mod info;
 mod keys;
 mod scan;
@@ -14,6 +15,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use thiserror::Error;
+
+pub(crate) use coalesce::run_plain_writes;
 
 use crate::clients::ClientInfo;
 use crate::resp::{Protocol, Value};

@@ -84,7 +84,7 @@ pub(super) fn getdel(shared: &Shared, _: &mut Session, args: &[Vec<u8>]) -> Repl
 /// All pairs in one batch: readers and crash recovery see all of them or none.
 pub(super) fn mset(shared: &Shared, _: &mut Session, args: &[Vec<u8>]) -> Reply {
     let pairs = &args[1..];
-    if pairs.len() % 2 != 0 {
+    if !pairs.len().is_multiple_of(2) {
         return Err(CommandError::Arity("mset".into()));
     }
     let mut batch = WriteBatch::new();
