@@ -14,7 +14,7 @@ use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
 
 use crate::clients::Registration;
-use crate::commands::{Session, execute, run_plain_writes};
+use crate::commands::{Session, execute, is_point_read, run_plain_writes};
 use crate::resp::{Command, ProtocolError, RequestParser, Value, encode};
 use crate::shared::{Shared, Stats};
 
@@ -135,36 +135,50 @@ fn parse_pending(
 /// `None` if the blocking task died (a bug: the connection is closed rather than wedged).
 async fn execute_group(
     shared: &Arc<Shared>,
+    session: Session,
+    pending: VecDeque<Command>,
+) -> Option<(Session, VecDeque<Command>, Vec<u8>)> {
+    // Point reads run on the async worker itself. Measured with redis-benchmark (GET,
+    // 50 clients, 2 cores): 53-57k req/s inline against 32-33k through spawn_blocking and
+    // 34k through block_in_place; the thread hand-off costs more than the read. The price:
+    // a read that misses the page cache stalls this worker's other connections for one
+    // disk read. Writes (fsync) and scans (unbounded work) always go to the blocking pool.
+    if pending.iter().all(|c| is_point_read(&c.args[0])) {
+        return Some(run_queue(shared, session, pending));
+    }
+    let shared = Arc::clone(shared);
+    tokio::task::spawn_blocking(move || run_queue(&shared, session, pending))
+        .await
+        .ok()
+}
+
+fn run_queue(
+    shared: &Shared,
     mut session: Session,
     mut pending: VecDeque<Command>,
-) -> Option<(Session, VecDeque<Command>, Vec<u8>)> {
-    let shared = Arc::clone(shared);
-    tokio::task::spawn_blocking(move || {
-        let mut output = Vec::new();
-        while !pending.is_empty() {
-            if let Some(replies) = run_plain_writes(&shared, &mut session, &mut pending) {
-                for reply in &replies {
-                    encode(reply, session.protocol, &mut output);
-                }
-                continue;
+) -> (Session, VecDeque<Command>, Vec<u8>) {
+    let mut output = Vec::new();
+    while !pending.is_empty() {
+        if let Some(replies) = run_plain_writes(shared, &mut session, &mut pending) {
+            for reply in &replies {
+                encode(reply, session.protocol, &mut output);
             }
-            let Some(command) = pending.pop_front() else {
-                break;
-            };
-            let reply = execute(&shared, &mut session, &command.args);
-            encode(&reply, session.protocol, &mut output);
-            if session.quit {
-                pending.clear();
-                break;
-            }
-            if output.len() >= MAX_OUTPUT {
-                break;
-            }
+            continue;
         }
-        (session, pending, output)
-    })
-    .await
-    .ok()
+        let Some(command) = pending.pop_front() else {
+            break;
+        };
+        let reply = execute(shared, &mut session, &command.args);
+        encode(&reply, session.protocol, &mut output);
+        if session.quit {
+            pending.clear();
+            break;
+        }
+        if output.len() >= MAX_OUTPUT {
+            break;
+        }
+    }
+    (session, pending, output)
 }
 
 async fn write(stream: &mut TcpStream, shared: &Shared, bytes: &[u8]) -> std::io::Result<()> {

@@ -333,6 +333,14 @@ pub(crate) static COMMANDS: &[Spec] = &[
     ),
 ];
 
+/// Commands cheap enough to run on an async worker: bounded point reads and replies that
+/// touch no storage. `MGET` is bounded by the request size, which the parser limits.
+pub(crate) fn is_point_read(name: &[u8]) -> bool {
+    ["get", "mget", "exists", "strlen", "type", "ping", "echo"]
+        .iter()
+        .any(|n| n.as_bytes().eq_ignore_ascii_case(name))
+}
+
 pub(crate) fn lookup(name: &[u8]) -> Option<&'static Spec> {
     COMMANDS
         .iter()
