@@ -130,8 +130,8 @@ fn parse_pending(
     result
 }
 
-/// Runs queued requests on a blocking thread until they are done, the output cap is hit or
-/// the client quits. Returns the session, the requests not yet run and the encoded replies;
+/// Runs queued requests (on the blocking pool unless all are point reads) until they are
+/// done, the output cap is hit or the client quits. Returns the session, the requests not yet run and the encoded replies;
 /// `None` if the blocking task died (a bug: the connection is closed rather than wedged).
 async fn execute_group(
     shared: &Arc<Shared>,
@@ -143,7 +143,7 @@ async fn execute_group(
     // 34k through block_in_place; the thread hand-off costs more than the read. The price:
     // a read that misses the page cache stalls this worker's other connections for one
     // disk read. Writes (fsync) and scans (unbounded work) always go to the blocking pool.
-    if pending.iter().all(|c| is_point_read(&c.args[0])) {
+    if pending.iter().all(|c| is_point_read(&c.args)) {
         return Some(run_queue(shared, session, pending));
     }
     let shared = Arc::clone(shared);

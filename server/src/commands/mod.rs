@@ -333,12 +333,21 @@ pub(crate) static COMMANDS: &[Spec] = &[
     ),
 ];
 
-/// Commands cheap enough to run on an async worker: bounded point reads and replies that
-/// touch no storage. `MGET` is bounded by the request size, which the parser limits.
-pub(crate) fn is_point_read(name: &[u8]) -> bool {
-    ["get", "mget", "exists", "strlen", "type", "ping", "echo"]
-        .iter()
-        .any(|n| n.as_bytes().eq_ignore_ascii_case(name))
+/// Most keys a multi-key read may name and still run on an async worker.
+const MAX_INLINE_KEYS: usize = 64;
+
+/// Requests cheap enough to run on an async worker: point reads of a few keys and replies
+/// that touch no storage.
+pub(crate) fn is_point_read(args: &[Vec<u8>]) -> bool {
+    let name = &args[0];
+    let single = ["get", "strlen", "type", "ping", "echo"];
+    let multi = ["mget", "exists"];
+    let is = |names: &[&str]| {
+        names
+            .iter()
+            .any(|n| n.as_bytes().eq_ignore_ascii_case(name))
+    };
+    is(&single) || (is(&multi) && args.len() <= MAX_INLINE_KEYS + 1)
 }
 
 pub(crate) fn lookup(name: &[u8]) -> Option<&'static Spec> {
