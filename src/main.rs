@@ -1,1 +1,99 @@
-fn main() {}
+//! The `scipkv` command.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use scipkv_server::{Config, Listening};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "scipkv",
+    version,
+    about = "A storage engine and server for SCIP code-intelligence indexes"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve a data directory over the Redis protocol until SIGTERM or SIGINT.
+    ///
+    /// Prints one JSON line to stdout once listening, e.g.
+    /// {"event":"listening","resp":"127.0.0.1:6380","data":"/abs/scipkv-data"}.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// Data directory (created if missing) [default: ./scipkv-data]
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// Address for the Redis protocol (port 0 picks a free port) [default: 127.0.0.1:6380]
+    #[arg(long, value_name = "ADDR")]
+    resp: Option<String>,
+    /// TOML configuration file; the flags above override it
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => serve(args),
+    }
+}
+
+fn serve(args: ServeArgs) -> ExitCode {
+    let mut config = match &args.config {
+        Some(path) => match Config::from_file(path) {
+            Ok(config) => config,
+            Err(error) => return fail(&error),
+        },
+        None => Config::default(),
+    };
+    if let Some(data) = args.data {
+        config.data_dir = data;
+    }
+    if let Some(resp) = args.resp {
+        config.resp_addr = resp;
+    }
+    let announce = |listening: &Listening| {
+        // Built by hand so "event" comes first, as a reader scanning the output expects.
+        let line = format!(
+            r#"{{"event":"listening","resp":{},"data":{}}}"#,
+            serde_json::Value::from(listening.resp.to_string()),
+            serde_json::Value::from(listening.data_dir.display().to_string()),
+        );
+        // Tests and supervisors wait for this line, so it is flushed at once.
+        println!("{line}");
+        eprintln!(
+            "scipkv: serving {} over RESP on {}",
+            listening.data_dir.display(),
+            listening.resp
+        );
+    };
+    match scipkv_server::serve(config, announce) {
+        Ok(()) => {
+            eprintln!("scipkv: stopped cleanly");
+            ExitCode::SUCCESS
+        }
+        Err(error) => fail(&error),
+    }
+}
+
+fn fail(error: &dyn std::error::Error) -> ExitCode {
+    let mut message = format!("scipkv: error: {error}");
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(&format!(": {text}"));
+        }
+        source = cause.source();
+    }
+    eprintln!("{message}");
+    ExitCode::FAILURE
+}

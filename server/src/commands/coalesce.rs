@@ -1,0 +1,93 @@
+//! Write coalescing for pipelines: a run of plain `SET key value` and `MSET` requests at the
+//! front of a connection's queue becomes one engine write.
+//!
+//! Why: in `SyncMode::Always` every engine write waits for an fsync. Run one by one, a
+//! pipeline of 16 SETs costs 16 sequential fsyncs (measured: under 1,000 SET/s with
+//! `redis-benchmark -P 16 -c 50`); as one batch it costs one. Replies are unchanged: every
+//! request in the run is acknowledged only after the batch is durable, in order. Requests
+//! with options (NX, XX, GET) read before writing and are never coalesced; any other
+//! request ends the run, so later reads in the pipeline see the writes.
+
+use std::collections::VecDeque;
+
+use scipkv_engine::WriteBatch;
+
+use super::{Session, error_reply};
+use crate::resp::{Command, Value};
+use crate::shared::{Shared, Stats};
+
+/// Bounds one coalesced batch so a huge pipeline still makes progress in steps.
+const MAX_RUN: usize = 1024;
+const MAX_RUN_BYTES: usize = 16 << 20;
+
+fn is_plain_write(command: &Command) -> bool {
+    let args = &command.args;
+    let name = &args[0];
+    (name.eq_ignore_ascii_case(b"SET") && args.len() == 3)
+        || (name.eq_ignore_ascii_case(b"MSET") && args.len() >= 3 && args.len() % 2 == 1)
+}
+
+/// If at least two plain writes head `pending`, runs them as one batch and returns their
+/// replies (removing them from `pending`). `None`: nothing to coalesce, or the batch would
+/// break an engine limit, in which case the requests run one by one and each gets its own
+/// error.
+pub(crate) fn run_plain_writes(
+    shared: &Shared,
+    session: &mut Session,
+    pending: &mut VecDeque<Command>,
+) -> Option<Vec<Value>> {
+    let mut run = 0;
+    let mut bytes = 0;
+    for command in pending.iter().take(MAX_RUN) {
+        if !is_plain_write(command) || bytes > MAX_RUN_BYTES {
+            break;
+        }
+        bytes += command.args[1..].iter().map(Vec::len).sum::<usize>();
+        run += 1;
+    }
+    if run < 2 {
+        return None;
+    }
+    let mut batch = WriteBatch::new();
+    for command in pending.iter().take(run) {
+        for pair in command.args[1..].chunks_exact(2) {
+            batch.put(&pair[0], &pair[1]);
+        }
+    }
+    batch.validate().ok()?;
+    let commands: Vec<Command> = pending.drain(..run).collect();
+    Stats::add(&shared.stats.commands_processed, run as u64);
+    {
+        let mut state = session.client.state.lock();
+        state.last_command.clear();
+        state.last_command.push_str("set");
+        state.last_active = Some(std::time::Instant::now());
+    }
+    let keys = commands.iter().flat_map(|c| c.args[1..].iter().step_by(2));
+    let _guard = shared.locks.lock(keys);
+    let reply = match shared.db.write(batch) {
+        Ok(()) => Value::ok(),
+        Err(error) => error_reply(&error.into()),
+    };
+    Some(vec![reply; run])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn command(args: &[&str]) -> Command {
+        Command {
+            args: args.iter().map(|a| a.as_bytes().to_vec()).collect(),
+        }
+    }
+
+    #[test]
+    fn only_option_free_sets_and_well_formed_msets_qualify() {
+        assert!(is_plain_write(&command(&["set", "k", "v"])));
+        assert!(is_plain_write(&command(&["MSET", "a", "1", "b", "2"])));
+        assert!(!is_plain_write(&command(&["SET", "k", "v", "NX"])));
+        assert!(!is_plain_write(&command(&["MSET", "a", "1", "b"])));
+        assert!(!is_plain_write(&command(&["GET", "k"])));
+    }
+}

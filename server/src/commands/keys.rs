@@ -1,0 +1,85 @@
+//! Keyspace commands: DEL/UNLINK, EXISTS, TYPE, DBSIZE, FLUSHDB.
+
+use std::collections::BTreeSet;
+
+use scipkv_engine::WriteBatch;
+
+use super::{CommandError, Reply, Session, option};
+use crate::resp::Value;
+use crate::shared::Shared;
+
+/// Keys deleted per batch by FLUSHDB, so one batch never grows with the database.
+const FLUSH_BATCH: usize = 1000;
+
+fn count(n: usize) -> Value {
+    Value::Integer(i64::try_from(n).unwrap_or(i64::MAX))
+}
+
+/// DEL and UNLINK (the engine deletes lazily anyway): returns how many keys existed.
+pub(super) fn del(shared: &Shared, _: &mut Session, args: &[Vec<u8>]) -> Reply {
+    // A key named twice is deleted (and counted) once, as in Redis.
+    let keys: BTreeSet<&[u8]> = args[1..].iter().map(Vec::as_slice).collect();
+    let keys: Vec<&[u8]> = keys.into_iter().collect();
+    let _guard = shared.locks.lock(&keys);
+    let present = shared.db.multi_get(&keys)?;
+    let mut batch = WriteBatch::new();
+    for (key, value) in keys.iter().zip(&present) {
+        if value.is_some() {
+            batch.delete(key);
+        }
+    }
+    let deleted = batch.len();
+    shared.db.write(batch)?;
+    Ok(count(deleted))
+}
+
+/// Counts existing keys; a key named twice counts twice, as in Redis.
+pub(super) fn exists(shared: &Shared, _: &mut Session, args: &[Vec<u8>]) -> Reply {
+    let values = shared.db.multi_get(&args[1..])?;
+    Ok(count(values.iter().filter(|v| v.is_some()).count()))
+}
+
+pub(super) fn type_of(shared: &Shared, _: &mut Session, args: &[Vec<u8>]) -> Reply {
+    let kind = if shared.db.get(&args[1])?.is_some() {
+        "string"
+    } else {
+        "none"
+    };
+    Ok(Value::Simple(kind.into()))
+}
+
+/// Counts keys with a full scan: O(number of keys). The engine keeps no live key count
+/// (an overwrite and an insert look the same to it), so this is the exact answer's price.
+pub(super) fn dbsize(shared: &Shared, _: &mut Session, _: &[Vec<u8>]) -> Reply {
+    Ok(count(key_count(shared)?))
+}
+
+pub(crate) fn key_count(shared: &Shared) -> Result<usize, CommandError> {
+    let mut n = 0;
+    for entry in shared.db.iter::<&[u8]>(..) {
+        entry?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Deletes every key present when the command starts, in bounded batches. Unlike Redis's
+/// FLUSHDB this is not atomic: keys written concurrently may survive, and a reader may see
+/// a partly flushed database. ASYNC and SYNC are accepted; both run synchronously.
+pub(super) fn flushdb(shared: &Shared, _: &mut Session, args: &[Vec<u8>]) -> Reply {
+    match &args[1..] {
+        [] => {}
+        [mode] if matches!(option(mode).as_str(), "ASYNC" | "SYNC") => {}
+        _ => return Err(CommandError::Syntax),
+    }
+    let mut batch = WriteBatch::new();
+    for entry in shared.db.iter::<&[u8]>(..) {
+        let (key, _) = entry?;
+        batch.delete(key);
+        if batch.len() >= FLUSH_BATCH {
+            shared.db.write(std::mem::take(&mut batch))?;
+        }
+    }
+    shared.db.write(batch)?;
+    Ok(Value::ok())
+}

@@ -1,0 +1,462 @@
+//! Command dispatch: the command table, arity checks, and the errors commands reply with.
+//!
+//! Commands run on a blocking thread (engine calls may fsync), one connection's commands in
+//! order. Each handler gets the shared server state, the connection's [`Session`] and the
+//! full argument list (name first), and returns the reply; it never panics on client input.
+
+mod coalesce;
+mod info;
+mod keys;
+mod scan;
+mod server_info;
+mod strings;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use thiserror::Error;
+
+pub(crate) use coalesce::run_plain_writes;
+
+use crate::clients::ClientInfo;
+use crate::resp::{Protocol, Value};
+use crate::shared::{Shared, Stats};
+
+/// Per-connection state that commands may change.
+#[derive(Debug)]
+pub(crate) struct Session {
+    pub protocol: Protocol,
+    pub client: Arc<ClientInfo>,
+    /// Set by `QUIT`: reply, then close.
+    pub quit: bool,
+}
+
+impl Session {
+    pub(crate) fn new(client: Arc<ClientInfo>) -> Self {
+        Session {
+            protocol: Protocol::Resp2,
+            client,
+            quit: false,
+        }
+    }
+}
+
+/// Why a command failed; each variant's text is the error reply (Redis's wording where
+/// Redis has one, so clients that match on it keep working).
+#[derive(Debug, Error)]
+pub(crate) enum CommandError {
+    #[error("ERR syntax error")]
+    Syntax,
+    #[error("ERR value is not an integer or out of range")]
+    NotInteger,
+    #[error("ERR invalid cursor")]
+    InvalidCursor,
+    /// Key expiry needs engine support that does not exist yet.
+    #[error("ERR expiry is not supported yet")]
+    ExpiryUnsupported,
+    #[error("ERR unknown subcommand '{sub}'. Try {command} HELP.")]
+    UnknownSubcommand { command: &'static str, sub: String },
+    #[error("ERR wrong number of arguments for '{0}' command")]
+    Arity(String),
+    #[error("NOPROTO unsupported protocol version")]
+    NoProto,
+    #[error("ERR {0}")]
+    Other(String),
+    #[error("ERR {0}")]
+    Engine(#[from] scipkv_engine::Error),
+}
+
+pub(crate) type Reply = Result<Value, CommandError>;
+
+type Handler = fn(&Shared, &mut Session, &[Vec<u8>]) -> Reply;
+
+/// One entry of the command table, also the source of `COMMAND INFO`/`DOCS`.
+#[derive(Debug)]
+pub(crate) struct Spec {
+    /// Lower-case, as Redis reports it.
+    pub name: &'static str,
+    /// Redis convention: `n` exactly n arguments (name included), `-n` at least n.
+    pub arity: i64,
+    pub flags: &'static [&'static str],
+    pub first_key: i64,
+    pub last_key: i64,
+    pub step: i64,
+    pub group: &'static str,
+    pub summary: &'static str,
+    pub complexity: &'static str,
+    handler: Handler,
+}
+
+macro_rules! spec {
+    ($name:literal, $arity:expr, $flags:expr, ($first:expr, $last:expr, $step:expr), $group:literal, $complexity:literal, $summary:literal, $handler:path) => {
+        Spec {
+            name: $name,
+            arity: $arity,
+            flags: $flags,
+            first_key: $first,
+            last_key: $last,
+            step: $step,
+            group: $group,
+            summary: $summary,
+            complexity: $complexity,
+            handler: $handler,
+        }
+    };
+}
+
+const READ: &[&str] = &["readonly", "fast"];
+const WRITE: &[&str] = &["write", "denyoom"];
+const SLOW_READ: &[&str] = &["readonly"];
+const CONN: &[&str] = &["fast", "loading", "stale"];
+
+/// Every command the server knows. Sorted by name for `COMMAND` output.
+pub(crate) static COMMANDS: &[Spec] = &[
+    spec!(
+        "client",
+        -2,
+        CONN,
+        (0, 0, 0),
+        "connection",
+        "O(1) or O(N) for LIST",
+        "Manages the connection (ID, SETNAME, GETNAME, LIST, INFO, SETINFO).",
+        server_info::client
+    ),
+    spec!(
+        "command",
+        -1,
+        CONN,
+        (0, 0, 0),
+        "server",
+        "O(N)",
+        "Describes the commands (COUNT, INFO, DOCS, LIST).",
+        server_info::command
+    ),
+    spec!(
+        "config",
+        -2,
+        CONN,
+        (0, 0, 0),
+        "server",
+        "O(N)",
+        "Reads configuration parameters (GET only).",
+        server_info::config
+    ),
+    spec!(
+        "dbsize",
+        1,
+        SLOW_READ,
+        (0, 0, 0),
+        "server",
+        "O(N): counts keys with a full scan",
+        "Returns the number of keys.",
+        keys::dbsize
+    ),
+    spec!(
+        "del",
+        -2,
+        WRITE,
+        (1, -1, 1),
+        "generic",
+        "O(N)",
+        "Deletes keys and returns how many existed.",
+        keys::del
+    ),
+    spec!(
+        "echo",
+        2,
+        CONN,
+        (0, 0, 0),
+        "connection",
+        "O(1)",
+        "Returns its argument.",
+        server_info::echo
+    ),
+    spec!(
+        "exists",
+        -2,
+        READ,
+        (1, -1, 1),
+        "generic",
+        "O(N)",
+        "Counts how many of the keys exist.",
+        keys::exists
+    ),
+    spec!(
+        "flushdb",
+        -1,
+        WRITE,
+        (0, 0, 0),
+        "server",
+        "O(N)",
+        "Deletes every key.",
+        keys::flushdb
+    ),
+    spec!(
+        "get",
+        2,
+        READ,
+        (1, 1, 1),
+        "string",
+        "O(1)",
+        "Returns the value of a key.",
+        strings::get
+    ),
+    spec!(
+        "getdel",
+        2,
+        WRITE,
+        (1, 1, 1),
+        "string",
+        "O(1)",
+        "Returns the value of a key and deletes it.",
+        strings::getdel
+    ),
+    spec!(
+        "hello",
+        -1,
+        CONN,
+        (0, 0, 0),
+        "connection",
+        "O(1)",
+        "Chooses the protocol version and describes the server.",
+        server_info::hello
+    ),
+    spec!(
+        "info",
+        -1,
+        SLOW_READ,
+        (0, 0, 0),
+        "server",
+        "O(N) for the keyspace section",
+        "Returns server information and statistics.",
+        server_info::info
+    ),
+    spec!(
+        "mget",
+        -2,
+        READ,
+        (1, -1, 1),
+        "string",
+        "O(N)",
+        "Returns the values of several keys.",
+        strings::mget
+    ),
+    spec!(
+        "mset",
+        -3,
+        WRITE,
+        (1, -1, 2),
+        "string",
+        "O(N)",
+        "Sets several keys atomically.",
+        strings::mset
+    ),
+    spec!(
+        "ping",
+        -1,
+        CONN,
+        (0, 0, 0),
+        "connection",
+        "O(1)",
+        "Returns PONG or its argument.",
+        server_info::ping
+    ),
+    spec!(
+        "quit",
+        -1,
+        CONN,
+        (0, 0, 0),
+        "connection",
+        "O(1)",
+        "Closes the connection after replying.",
+        server_info::quit
+    ),
+    spec!(
+        "scan",
+        -2,
+        SLOW_READ,
+        (0, 0, 0),
+        "generic",
+        "O(1) per call, O(N) for a full iteration",
+        "Iterates over the keys.",
+        scan::scan
+    ),
+    spec!(
+        "select",
+        2,
+        CONN,
+        (0, 0, 0),
+        "connection",
+        "O(1)",
+        "Selects database 0 (the only one).",
+        server_info::select
+    ),
+    spec!(
+        "set",
+        -3,
+        WRITE,
+        (1, 1, 1),
+        "string",
+        "O(1)",
+        "Sets a key (NX, XX, GET).",
+        strings::set
+    ),
+    spec!(
+        "strlen",
+        2,
+        READ,
+        (1, 1, 1),
+        "string",
+        "O(1)",
+        "Returns the length of a value.",
+        strings::strlen
+    ),
+    spec!(
+        "type",
+        2,
+        READ,
+        (1, 1, 1),
+        "generic",
+        "O(1)",
+        "Returns the type of a key: string or none.",
+        keys::type_of
+    ),
+    spec!(
+        "unlink",
+        -2,
+        WRITE,
+        (1, -1, 1),
+        "generic",
+        "O(N)",
+        "Deletes keys and returns how many existed.",
+        keys::del
+    ),
+];
+
+/// Most keys a multi-key read may name and still run on an async worker.
+const MAX_INLINE_KEYS: usize = 64;
+
+/// Requests cheap enough to run on an async worker: point reads of a few keys and replies
+/// that touch no storage.
+pub(crate) fn is_point_read(args: &[Vec<u8>]) -> bool {
+    let name = &args[0];
+    let single = ["get", "strlen", "type", "ping", "echo"];
+    let multi = ["mget", "exists"];
+    let is = |names: &[&str]| {
+        names
+            .iter()
+            .any(|n| n.as_bytes().eq_ignore_ascii_case(name))
+    };
+    is(&single) || (is(&multi) && args.len() <= MAX_INLINE_KEYS + 1)
+}
+
+pub(crate) fn lookup(name: &[u8]) -> Option<&'static Spec> {
+    COMMANDS
+        .iter()
+        .find(|spec| spec.name.as_bytes().eq_ignore_ascii_case(name))
+}
+
+/// Runs one command and returns its reply (errors included).
+pub(crate) fn execute(shared: &Shared, session: &mut Session, args: &[Vec<u8>]) -> Value {
+    Stats::add(&shared.stats.commands_processed, 1);
+    let Some(name) = args.first() else {
+        return Value::Error("ERR empty command".into());
+    };
+    let Some(spec) = lookup(name) else {
+        return unknown_command(args);
+    };
+    {
+        let mut state = session.client.state.lock();
+        state.last_command.clear();
+        state.last_command.push_str(spec.name);
+        state.last_active = Some(Instant::now());
+    }
+    let argc = i64::try_from(args.len()).unwrap_or(i64::MAX);
+    let arity_ok = if spec.arity >= 0 {
+        argc == spec.arity
+    } else {
+        argc >= -spec.arity
+    };
+    if !arity_ok {
+        return error_reply(&CommandError::Arity(spec.name.to_owned()));
+    }
+    match (spec.handler)(shared, session, args) {
+        Ok(value) => value,
+        Err(error) => error_reply(&error),
+    }
+}
+
+pub(crate) fn error_reply(error: &CommandError) -> Value {
+    Value::Error(error.to_string())
+}
+
+/// Redis's message: the name and the first arguments, quoted, about 128 bytes at most.
+fn unknown_command(args: &[Vec<u8>]) -> Value {
+    let name = truncated(&args[0], 128);
+    let mut rest = String::new();
+    for arg in &args[1..] {
+        if rest.len() >= 128 {
+            break;
+        }
+        let room = 128 - rest.len();
+        rest.push('\'');
+        rest.push_str(&truncated(arg, room));
+        rest.push_str("' ");
+    }
+    Value::Error(format!(
+        "ERR unknown command '{name}', with args beginning with: {rest}"
+    ))
+}
+
+fn truncated(bytes: &[u8], max: usize) -> String {
+    String::from_utf8_lossy(&bytes[..bytes.len().min(max)]).into_owned()
+}
+
+/// Parses an integer argument the way Redis does (`string2ll`: no spaces, no `+`).
+pub(crate) fn parse_int(arg: &[u8]) -> Result<i64, CommandError> {
+    let text = std::str::from_utf8(arg).map_err(|_| CommandError::NotInteger)?;
+    if text.starts_with('+') || text.len() > 20 {
+        return Err(CommandError::NotInteger);
+    }
+    text.parse().map_err(|_| CommandError::NotInteger)
+}
+
+/// Upper-cased argument, for matching options and subcommands (options are short;
+/// anything longer than any option cannot match and is cut to keep this cheap).
+pub(crate) fn option(arg: &[u8]) -> String {
+    String::from_utf8_lossy(&arg[..arg.len().min(32)]).to_ascii_uppercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_sorted_and_lookup_ignores_case() {
+        assert!(COMMANDS.windows(2).all(|w| w[0].name < w[1].name));
+        assert_eq!(lookup(b"GeT").map(|s| s.name), Some("get"));
+        assert!(lookup(b"nope").is_none());
+    }
+
+    #[test]
+    fn unknown_command_lists_arguments() {
+        let args: Vec<Vec<u8>> = vec![b"foo".to_vec(), b"a".to_vec(), b"b c".to_vec()];
+        assert_eq!(
+            unknown_command(&args),
+            Value::Error("ERR unknown command 'foo', with args beginning with: 'a' 'b c' ".into())
+        );
+        let long: Vec<Vec<u8>> = vec![b"x".to_vec(), vec![b'z'; 1000], b"next".to_vec()];
+        let Value::Error(text) = unknown_command(&long) else {
+            unreachable!()
+        };
+        assert!(text.len() < 300 && !text.contains("next"), "{text}");
+    }
+
+    #[test]
+    fn integers_parse_like_redis() {
+        assert_eq!(parse_int(b"-12").unwrap(), -12);
+        for bad in [&b"+1"[..], b" 1", b"1.0", b"", b"99999999999999999999999"] {
+            assert!(parse_int(bad).is_err());
+        }
+    }
+}

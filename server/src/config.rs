@@ -1,0 +1,286 @@
+//! Server configuration: defaults, the TOML file of `--config`, and validation.
+//!
+//! The file is optional and every key in it is optional; command-line flags are applied on
+//! top by the caller (see [`Config::from_file`] and the `scipkv serve` CLI). Unknown keys are
+//! rejected so a misspelt limit never silently falls back to its default.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use scipkv_engine::SyncMode;
+use serde::Deserialize;
+use thiserror::Error;
+
+use crate::resp::Limits;
+
+/// Default data directory, relative to the working directory.
+pub const DEFAULT_DATA_DIR: &str = "./scipkv-data";
+/// Default RESP listen address: loopback only, one above Redis's port so both can coexist.
+pub const DEFAULT_RESP_ADDR: &str = "127.0.0.1:6380";
+
+/// Everything `scipkv serve` needs, fully resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub resp_addr: String,
+    pub sync: SyncMode,
+    /// Engine memtable size in bytes; `None` keeps the engine's default.
+    pub memtable_size: Option<usize>,
+    pub limits: ServerLimits,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from(DEFAULT_DATA_DIR),
+            resp_addr: DEFAULT_RESP_ADDR.to_owned(),
+            sync: SyncMode::Always,
+            memtable_size: None,
+            limits: ServerLimits::default(),
+        }
+    }
+}
+
+/// Per-server and per-connection bounds, so no client can make the server hold unbounded
+/// memory or connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerLimits {
+    /// Connections beyond this get an error reply and are closed (Redis's `maxclients`).
+    pub max_connections: usize,
+    /// Longest bulk string in a request (Redis's `proto-max-bulk-len`).
+    pub max_bulk_len: usize,
+    /// Most arguments in one request.
+    pub max_array_len: usize,
+    /// Unprocessed input one client may have buffered (Redis's `client-query-buffer-limit`).
+    pub max_query_buffer: usize,
+    /// Close a connection idle this long; `None` never does (Redis's `timeout 0`).
+    pub idle_timeout: Option<Duration>,
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        let parser = Limits::default();
+        ServerLimits {
+            max_connections: 10_000,
+            max_bulk_len: parser.max_bulk_len,
+            max_array_len: parser.max_array_len,
+            max_query_buffer: 1 << 30,
+            idle_timeout: None,
+        }
+    }
+}
+
+impl ServerLimits {
+    /// The request-parser limits these settings imply.
+    pub fn parser_limits(&self) -> Limits {
+        Limits {
+            max_bulk_len: self.max_bulk_len,
+            max_array_len: self.max_array_len,
+            ..Limits::default()
+        }
+    }
+}
+
+/// Why a configuration could not be loaded.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("invalid config file {path}: {source}")]
+    Parse {
+        path: PathBuf,
+        #[source]
+        source: Box<toml::de::Error>,
+    },
+    #[error("invalid sync mode {0:?}: expected \"always\", \"never\" or \"interval:<ms>\"")]
+    Sync(String),
+    #[error("invalid setting {name}: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+/// The file as written: every key optional, unknown keys rejected.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    data_dir: Option<PathBuf>,
+    resp_addr: Option<String>,
+    sync: Option<String>,
+    memtable_size: Option<usize>,
+    #[serde(default)]
+    limits: LimitsFile,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LimitsFile {
+    max_connections: Option<usize>,
+    max_bulk_len: Option<usize>,
+    max_array_len: Option<usize>,
+    max_query_buffer: Option<usize>,
+    /// 0 disables the timeout, as in Redis.
+    idle_timeout_secs: Option<u64>,
+}
+
+impl Config {
+    /// Defaults overlaid with the TOML file at `path`.
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Config::from_toml(&text).map_err(|e| match e {
+            ConfigError::Parse { source, .. } => ConfigError::Parse {
+                path: path.to_owned(),
+                source,
+            },
+            other => other,
+        })
+    }
+
+    /// Defaults overlaid with TOML text (the path in a parse error is left empty).
+    pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
+        let file: ConfigFile = toml::from_str(text).map_err(|source| ConfigError::Parse {
+            path: PathBuf::new(),
+            source: Box::new(source),
+        })?;
+        let mut config = Config::default();
+        if let Some(dir) = file.data_dir {
+            config.data_dir = dir;
+        }
+        if let Some(addr) = file.resp_addr {
+            config.resp_addr = addr;
+        }
+        if let Some(sync) = file.sync {
+            config.sync = parse_sync(&sync)?;
+        }
+        config.memtable_size = file.memtable_size;
+        let l = &mut config.limits;
+        let f = file.limits;
+        l.max_connections = f.max_connections.unwrap_or(l.max_connections);
+        l.max_bulk_len = f.max_bulk_len.unwrap_or(l.max_bulk_len);
+        l.max_array_len = f.max_array_len.unwrap_or(l.max_array_len);
+        l.max_query_buffer = f.max_query_buffer.unwrap_or(l.max_query_buffer);
+        if let Some(secs) = f.idle_timeout_secs {
+            l.idle_timeout = (secs > 0).then(|| Duration::from_secs(secs));
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Rejects settings that would make the server useless rather than failing later.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let positive = [
+            ("limits.max_connections", self.limits.max_connections),
+            ("limits.max_bulk_len", self.limits.max_bulk_len),
+            ("limits.max_array_len", self.limits.max_array_len),
+            ("limits.max_query_buffer", self.limits.max_query_buffer),
+        ];
+        for (name, value) in positive {
+            if value == 0 {
+                return Err(ConfigError::Invalid {
+                    name,
+                    reason: "must be greater than 0".into(),
+                });
+            }
+        }
+        if let Some(size) = self.memtable_size
+            && size < 4096
+        {
+            return Err(ConfigError::Invalid {
+                name: "memtable_size",
+                reason: "must be at least 4096 bytes".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Parses `always`, `never` or `interval:<ms>` (milliseconds, greater than 0).
+pub fn parse_sync(text: &str) -> Result<SyncMode, ConfigError> {
+    match text {
+        "always" => Ok(SyncMode::Always),
+        "never" => Ok(SyncMode::Never),
+        other => other
+            .strip_prefix("interval:")
+            .and_then(|ms| ms.parse::<u64>().ok())
+            .filter(|&ms| ms > 0)
+            .map(|ms| SyncMode::Interval(Duration::from_millis(ms)))
+            .ok_or_else(|| ConfigError::Sync(text.to_owned())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_file_gives_defaults() {
+        assert_eq!(Config::from_toml("").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn every_key_is_read() {
+        let config = Config::from_toml(
+            r#"
+            data_dir = "/tmp/x"
+            resp_addr = "0.0.0.0:1"
+            sync = "interval:250"
+            memtable_size = 1048576
+            [limits]
+            max_connections = 5
+            max_bulk_len = 100
+            max_array_len = 10
+            max_query_buffer = 1000
+            idle_timeout_secs = 3
+            "#,
+        )
+        .unwrap();
+        assert_eq!(config.data_dir, PathBuf::from("/tmp/x"));
+        assert_eq!(config.resp_addr, "0.0.0.0:1");
+        assert_eq!(config.sync, SyncMode::Interval(Duration::from_millis(250)));
+        assert_eq!(config.memtable_size, Some(1 << 20));
+        assert_eq!(
+            config.limits,
+            ServerLimits {
+                max_connections: 5,
+                max_bulk_len: 100,
+                max_array_len: 10,
+                max_query_buffer: 1000,
+                idle_timeout: Some(Duration::from_secs(3)),
+            }
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        let err = Config::from_toml("dta_dir = \"x\"").unwrap_err();
+        assert!(err.to_string().contains("dta_dir"), "{err}");
+        let err = Config::from_toml("[limits]\nmax_conections = 1").unwrap_err();
+        assert!(err.to_string().contains("max_conections"), "{err}");
+    }
+
+    #[test]
+    fn sync_modes() {
+        assert_eq!(parse_sync("always").unwrap(), SyncMode::Always);
+        assert_eq!(parse_sync("never").unwrap(), SyncMode::Never);
+        assert_eq!(
+            parse_sync("interval:5").unwrap(),
+            SyncMode::Interval(Duration::from_millis(5))
+        );
+        for bad in ["interval:0", "interval:", "sometimes", "interval:-1"] {
+            assert!(parse_sync(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn zero_limits_are_rejected() {
+        assert!(Config::from_toml("[limits]\nmax_connections = 0").is_err());
+        assert!(Config::from_toml("memtable_size = 10").is_err());
+        let config = Config::from_toml("[limits]\nidle_timeout_secs = 0").unwrap();
+        assert_eq!(config.limits.idle_timeout, None);
+    }
+}

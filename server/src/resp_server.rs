@@ -1,0 +1,161 @@
+//! The RESP server's life cycle: open the database, listen, accept until a shutdown signal,
+//! drain connections, close the database.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use scipkv_engine::{Db, Options};
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, watch};
+
+use crate::clients::Clients;
+use crate::config::Config;
+use crate::connection::{self, ConnectionContext};
+use crate::cursors::Cursors;
+use crate::error::ServerError;
+use crate::locks::KeyLocks;
+use crate::shared::{Shared, Stats};
+use crate::shutdown::Signals;
+
+/// Two workers: the machine this targets has two cores, and engine calls (which may block
+/// on fsync) run on tokio's separate blocking pool, so the workers only shuffle bytes.
+const WORKER_THREADS: usize = 2;
+/// How long shutdown waits for connections to finish the requests they already received
+/// (a client that stops reading its replies could otherwise hold shutdown forever).
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+/// Pause after a failed accept (e.g. out of file descriptors) so the loop does not spin.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+
+/// Where the server ended up listening, reported once it accepts connections.
+#[derive(Debug, Clone)]
+pub struct Listening {
+    /// The bound address (with the real port when the configuration asked for port 0).
+    pub resp: SocketAddr,
+    pub data_dir: PathBuf,
+}
+
+/// Runs the server until SIGTERM or SIGINT. Calls `on_listening` once the socket accepts
+/// connections; returns after in-flight requests finished and the database was closed
+/// (which syncs the WAL), so everything acknowledged is durable when this returns `Ok`.
+pub fn serve(config: Config, on_listening: impl FnOnce(&Listening)) -> Result<(), ServerError> {
+    config.validate()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(WORKER_THREADS)
+        .thread_name("scipkv-worker")
+        .enable_all()
+        .build()
+        .map_err(ServerError::Runtime)?;
+    let mut options = Options {
+        sync: config.sync,
+        ..Options::default()
+    };
+    if let Some(size) = config.memtable_size {
+        options.memtable_size = size;
+    }
+    let db = Db::open(&config.data_dir, options).map_err(|source| ServerError::Open {
+        dir: config.data_dir.clone(),
+        source,
+    })?;
+    let data_dir = std::fs::canonicalize(&config.data_dir).unwrap_or(config.data_dir.clone());
+    let result: Result<(), ServerError> = runtime.block_on(async {
+        let listener = TcpListener::bind(&config.resp_addr)
+            .await
+            .map_err(|source| ServerError::Bind {
+                addr: config.resp_addr.clone(),
+                source,
+            })?;
+        let resp = listener.local_addr().map_err(|source| ServerError::Bind {
+            addr: config.resp_addr.clone(),
+            source,
+        })?;
+        let signals = Signals::install().map_err(ServerError::Signals)?;
+        let shared = Arc::new(Shared {
+            db: db.clone(),
+            config: config.clone(),
+            resp_addr: resp,
+            data_dir: data_dir.clone(),
+            started: Instant::now(),
+            clients: Arc::new(Clients::default()),
+            cursors: Cursors::default(),
+            locks: KeyLocks::default(),
+            stats: Stats::default(),
+        });
+        on_listening(&Listening { resp, data_dir });
+        accept_until_signal(shared, listener, signals).await;
+        Ok(())
+    });
+    // Connections that missed the drain deadline may still have an engine call running;
+    // give it a moment so close() does not race with it.
+    runtime.shutdown_timeout(Duration::from_secs(5));
+    result?;
+    db.close().map_err(ServerError::Close)
+}
+
+async fn accept_until_signal(shared: Arc<Shared>, listener: TcpListener, mut signals: Signals) {
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let (alive_tx, mut alive_rx) = mpsc::channel::<()>(1);
+    loop {
+        tokio::select! {
+            name = signals.recv() => {
+                eprintln!("scipkv: {name} received, shutting down");
+                break;
+            }
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => admit(&shared, stream, peer, &shutdown_rx, &alive_tx),
+                Err(error) => {
+                    eprintln!("scipkv: accept failed: {error}");
+                    tokio::time::sleep(ACCEPT_BACKOFF).await;
+                }
+            },
+        }
+    }
+    drop(listener);
+    let _ = shutdown_tx.send(true);
+    drop(alive_tx);
+    // `recv` returns None once every connection task has dropped its sender.
+    if tokio::time::timeout(DRAIN_TIMEOUT, alive_rx.recv())
+        .await
+        .is_err()
+    {
+        eprintln!(
+            "scipkv: some connections did not finish within {DRAIN_TIMEOUT:?}; closing anyway"
+        );
+    }
+}
+
+fn admit(
+    shared: &Arc<Shared>,
+    stream: TcpStream,
+    peer: SocketAddr,
+    shutdown: &watch::Receiver<bool>,
+    alive: &mpsc::Sender<()>,
+) {
+    Stats::add(&shared.stats.connections_received, 1);
+    let local = stream.local_addr().unwrap_or(shared.resp_addr);
+    let max = shared.config.limits.max_connections;
+    match shared.clients.register(peer, local, max) {
+        Some(registration) => {
+            let ctx = ConnectionContext {
+                shared: Arc::clone(shared),
+                registration,
+                shutdown: shutdown.clone(),
+                _alive: alive.clone(),
+            };
+            tokio::spawn(connection::run(stream, ctx));
+        }
+        None => {
+            Stats::add(&shared.stats.connections_rejected, 1);
+            tokio::spawn(refuse(stream));
+        }
+    }
+}
+
+/// Tells an over-limit client why before closing, as Redis does; bounded in time so
+/// refused clients cannot pile up.
+async fn refuse(mut stream: TcpStream) {
+    let reply = b"-ERR max number of clients reached\r\n";
+    let _ = tokio::time::timeout(Duration::from_secs(1), stream.write_all(reply)).await;
+}

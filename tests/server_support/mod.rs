@@ -1,0 +1,174 @@
+//! Starts the real `scipkv` binary for server tests and talks to it.
+#![allow(dead_code)] // each test file uses a different subset
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
+
+use scipkv_server::resp::{Value, parse_value};
+
+/// A running `scipkv serve`; killed on drop if the test did not stop it.
+pub struct Server {
+    child: Child,
+    pub addr: SocketAddr,
+    /// Kept open so the server never gets EPIPE on stdout.
+    _stdout: BufReader<ChildStdout>,
+}
+
+/// `scipkv serve` on a free port.
+pub fn command(data: &Path, config: Option<&Path>) -> Command {
+    command_on(data, "127.0.0.1:0", config)
+}
+
+pub fn command_on(data: &Path, resp: &str, config: Option<&Path>) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_scipkv"));
+    cmd.arg("serve")
+        .arg("--data")
+        .arg(data)
+        .arg("--resp")
+        .arg(resp);
+    if let Some(config) = config {
+        cmd.arg("--config").arg(config);
+    }
+    cmd
+}
+
+impl Server {
+    /// Starts a server on a free port and waits for its "listening" line.
+    pub fn start(data: &Path) -> Server {
+        Server::spawn(command(data, None))
+    }
+
+    /// Starts a server with `config` (TOML text) written next to the data directory.
+    pub fn start_with_config(data: &Path, config: &str) -> Server {
+        let path = data.with_extension("toml");
+        std::fs::write(&path, config).unwrap();
+        Server::spawn(command(data, Some(&path)))
+    }
+
+    pub fn spawn(mut cmd: Command) -> Server {
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start scipkv");
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        let event: serde_json::Value = serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("bad listening line {line:?}: {e}"));
+        assert_eq!(event["event"], "listening", "{line}");
+        assert!(event["data"].is_string(), "{line}");
+        let addr: SocketAddr = event["resp"].as_str().unwrap().parse().unwrap();
+        assert_ne!(addr.port(), 0, "the line must carry the bound port");
+        Server {
+            child,
+            addr,
+            _stdout: stdout,
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub fn client(&self) -> redis::Connection {
+        redis::Client::open(format!("redis://{}/", self.addr))
+            .unwrap()
+            .get_connection()
+            .unwrap()
+    }
+
+    pub fn raw(&self) -> Raw {
+        Raw::connect(self.addr)
+    }
+
+    /// Sends SIGTERM and waits for the process to exit.
+    pub fn terminate(mut self) -> ExitStatus {
+        let status = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        self.child.wait().unwrap()
+    }
+
+    /// SIGKILL: no chance to sync or clean up.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// A raw RESP connection, for what the `redis` crate hides (RESP3, protocol errors).
+pub struct Raw {
+    pub stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Raw {
+    pub fn connect(addr: SocketAddr) -> Raw {
+        let stream = TcpStream::connect(addr).unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+            .unwrap();
+        Raw {
+            stream,
+            buf: Vec::new(),
+        }
+    }
+
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).unwrap();
+    }
+
+    /// Sends a command as a multibulk request.
+    pub fn send_command(&mut self, args: &[&[u8]]) {
+        let mut out = format!("*{}\r\n", args.len()).into_bytes();
+        for arg in args {
+            out.extend_from_slice(format!("${}\r\n", arg.len()).as_bytes());
+            out.extend_from_slice(arg);
+            out.extend_from_slice(b"\r\n");
+        }
+        self.send(&out);
+    }
+
+    /// The next reply, or `None` if the server closed the connection first.
+    pub fn read(&mut self) -> Option<Value> {
+        loop {
+            if let Some((value, used)) = parse_value(&self.buf).unwrap() {
+                self.buf.drain(..used);
+                return Some(value);
+            }
+            let mut chunk = [0u8; 4096];
+            match self.stream.read(&mut chunk) {
+                Ok(0) => return None,
+                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return None,
+                Err(e) => panic!("read failed: {e}"),
+            }
+        }
+    }
+
+    pub fn call(&mut self, args: &[&[u8]]) -> Value {
+        self.send_command(args);
+        self.read().expect("connection closed")
+    }
+
+    /// Asserts the server closes the connection without sending anything more.
+    pub fn assert_closed(&mut self) {
+        assert_eq!(self.read(), None, "expected the server to close");
+    }
+}
