@@ -1,21 +1,17 @@
 //! Chunker throughput on a real SCIP index and on random bytes (figures in
 //! `format-spec/chunking.md`).
 //!
-//! Run: `SCIPKV_SHARED=/work/shared/scip cargo bench --bench chunker`; without the variable the
-//! index is read from `<root>/../shared/scip`.
+//! Run: `cargo bench --bench chunker`; the index is read from `<root>/../shared/scip`
+//! (`SCIPKV_SHARED=/path/to/shared` overrides the shared root).
 
 use std::hint::black_box;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use scipkv::chunk::cdc::{Chunker, GearChunker, RabinChunker, chunks, splitmix64};
 
 fn rxjs() -> Vec<u8> {
-    let dir = std::env::var_os("SCIPKV_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/scip"));
-    let path = dir.join("rxjs.scip.zst");
+    let path = scipkv::scip::testdata::scip_file("rxjs.scip.zst");
     let compressed = std::fs::read(&path)
         .unwrap_or_else(|e| panic!("{}: {e} (set SCIPKV_SHARED)", path.display()));
     zstd::decode_all(&compressed[..]).expect("valid zstd")

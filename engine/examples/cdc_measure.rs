@@ -1,25 +1,18 @@
 //! Measures dedup of content-defined chunking on real SCIP indexes, to choose the default
 //! chunk sizes recorded in `format-spec/chunking.md`.
 //!
-//! Run: `SCIPKV_SHARED=/work/shared/scip cargo run --release --example cdc_measure -p scipkv-engine`
-//! (without `SCIPKV_SHARED` it reads `<engine>/../../shared/scip`).
+//! Run: `cargo run --release --example cdc_measure -p scipkv-engine` (reads
+//! `<root>/../shared/scip`; `SCIPKV_SHARED=/path/to/shared` overrides the shared root).
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 
 use scipkv_engine::chunk::cdc::{ChunkSizes, Chunker, GearChunker, RabinChunker, chunks};
 
 /// Bytes a value spends per chunk reference (hash + length + offset) in the chunk store.
 const REF_BYTES: usize = 24;
 
-fn shared_dir() -> PathBuf {
-    std::env::var_os("SCIPKV_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/scip"))
-}
-
 fn load(name: &str) -> Vec<u8> {
-    let path = shared_dir().join(name);
+    let path = scipkv_engine::scip::testdata::scip_file(name);
     let compressed = std::fs::read(&path)
         .unwrap_or_else(|e| panic!("{}: {e} (set SCIPKV_SHARED)", path.display()));
     zstd::decode_all(&compressed[..]).expect("valid zstd")

@@ -207,6 +207,7 @@ fn sstable_table(c: &mut Corpus) {
         restart_interval: 2,
         bloom_bits_per_key: bloom,
         codec,
+        ..TableOptions::default()
     };
     c.add(
         "sstable_table",

@@ -73,6 +73,7 @@ fn open(dir: &std::path::Path, mmap: bool, codec: Codec) -> Db {
             restart_interval: 4,
             bloom_bits_per_key: 10,
             codec,
+            ..TableOptions::default()
         },
         ..Options::default()
     };

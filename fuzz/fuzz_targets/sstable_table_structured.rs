@@ -20,6 +20,7 @@ fuzz_target!(|data: &[u8]| {
             1 => Codec::Lz4,
             _ => Codec::Zstd { level: 1 },
         },
+        ..TableOptions::default()
     };
     let entries = table_entries(&mut c, 64);
     let mut bytes = build_table(&entries, opts);
