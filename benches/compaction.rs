@@ -17,8 +17,11 @@ use prost::Message;
 use scipkv::scip::{IndexItem, IndexReader};
 use scipkv::{CompactionOptions, Compression, Db, Options, SyncMode, TableOptions, WriteBatch};
 
+/// True under `cargo bench` (which passes `--bench`), false in criterion's `--test` smoke
+/// mode and under `cargo test`.
 fn bench_mode() -> bool {
-    std::env::args().any(|a| a == "--bench")
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().any(|a| a == "--bench") && !args.iter().any(|a| a == "--test")
 }
 
 /// `(key, value)` pairs from the index, at most `limit` bytes of values.
