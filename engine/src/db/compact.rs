@@ -68,7 +68,11 @@ impl DbInner {
             self.finish(&task, result);
             if failed {
                 let mut c = self.compact.lock();
-                self.compact_wake.wait_for(&mut c, RETRY_AFTER);
+                // Checked under the lock close() sets it under, or its wakeup could be missed
+                // and close would wait out the whole retry delay.
+                if !self.shutdown.load(Ordering::Acquire) {
+                    self.compact_wake.wait_for(&mut c, RETRY_AFTER);
+                }
             }
         }
     }
