@@ -183,7 +183,10 @@ impl DbInner {
         let version = match self.versions.log_and_apply(edit, outputs, Vec::new()) {
             Ok(v) => v,
             Err(e) => {
-                self.poison(&e);
+                // A full disk leaves the manifest as it was (see VersionSet::log_and_apply).
+                if !e.is_no_space() {
+                    self.poison(&e);
+                }
                 return Err(e);
             }
         };

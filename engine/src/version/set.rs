@@ -35,6 +35,9 @@ struct ManifestState {
     last_seqno: u64,
     /// Made obsolete by the last edit: removed after the next edit is durable.
     deferred: Deferred,
+    /// An append failed for lack of space and was cut back; the writer cannot append after
+    /// the cut, so the next edit starts a fresh manifest.
+    roll: bool,
 }
 
 /// Files an edit made obsolete.
@@ -83,6 +86,7 @@ impl VersionSet {
                 log_number,
                 last_seqno,
                 deferred: Deferred::default(),
+                roll: false,
             }),
             next_file: next,
         })
@@ -124,34 +128,15 @@ impl VersionSet {
             added.into_iter().map(|t| (t.meta.number, t)).collect();
         let old = self.current();
         let new = Arc::new(old.apply(&edit, &added)?);
-        if let Some(l) = edit.log_number {
-            m.log_number = m.log_number.max(l);
-        }
-        if let Some(s) = edit.last_seqno {
-            m.last_seqno = m.last_seqno.max(s);
-        }
-        edit.next_file_number = Some(self.next_file.load(Ordering::Relaxed));
-        if m.writer.len() > MANIFEST_ROLL_BYTES {
-            let number = self.new_file_number();
-            let writer = write_manifest(
-                &*self.storage,
-                number,
-                &new,
-                self.next_file.load(Ordering::Relaxed),
-                m.log_number,
-                m.last_seqno,
-            )?;
-            let old_name = manifest_name(m.number);
-            m.writer = writer;
-            m.number = number;
-            // The old manifest is no longer referenced by CURRENT; a failed removal is
-            // cleaned up by the next open.
-            let _ = self.storage.remove(&old_name);
-        } else {
-            let mut buf = Vec::new();
-            edit.encode(&mut buf);
-            m.writer.add_record(&buf)?;
-            m.writer.sync()?;
+        if let Err(e) = self.write_edit(&mut m, &mut edit, &new) {
+            // Tables written for this edit are unreferenced: removed once dropped, so that
+            // retries on a full disk do not fill it further. (A trivial move's table is live.)
+            for (n, t) in &added {
+                if !old.all_tables().any(|(_, o)| o.meta.number == *n) {
+                    t.mark_obsolete();
+                }
+            }
+            return Err(e);
         }
         *self.current.write() = Arc::clone(&new);
         // A trivial move deletes and re-adds the same table: it stays live.
@@ -184,6 +169,73 @@ impl VersionSet {
             let _ = self.storage.remove(&f);
         }
         Ok(new)
+    }
+
+    /// Appends `edit` to the manifest and syncs it (or writes a fresh manifest). A failed
+    /// append for lack of space is cut back to the last whole record and returns an error
+    /// whose `is_no_space()` is true: the manifest is unchanged and the edit can be retried.
+    /// Any other failure (a failed sync above all) returns an error that is not.
+    fn write_edit(
+        &self,
+        m: &mut ManifestState,
+        edit: &mut VersionEdit,
+        new: &Version,
+    ) -> Result<()> {
+        let (log_number, last_seqno) = (
+            edit.log_number
+                .map_or(m.log_number, |l| m.log_number.max(l)),
+            edit.last_seqno
+                .map_or(m.last_seqno, |s| m.last_seqno.max(s)),
+        );
+        edit.next_file_number = Some(self.next_file.load(Ordering::Relaxed));
+        if m.roll || m.writer.len() > MANIFEST_ROLL_BYTES {
+            let number = self.new_file_number();
+            let writer = match write_manifest(
+                &*self.storage,
+                number,
+                new,
+                self.next_file.load(Ordering::Relaxed),
+                log_number,
+                last_seqno,
+            ) {
+                Ok(w) => w,
+                // Not removed: CURRENT may already name it (if only the directory sync
+                // failed). Unreferenced, it is deleted at the next open.
+                Err(e) => return Err(e),
+            };
+            let old_name = manifest_name(m.number);
+            m.writer = writer;
+            m.number = number;
+            m.roll = false;
+            // The old manifest is no longer referenced by CURRENT; a failed removal is
+            // cleaned up by the next open.
+            let _ = self.storage.remove(&old_name);
+        } else {
+            let mut buf = Vec::new();
+            edit.encode(&mut buf);
+            let good_len = m.writer.len();
+            if let Err(e) = m.writer.add_record(&buf) {
+                if !e.is_no_space() {
+                    return Err(e);
+                }
+                let name = m.writer.name().to_string();
+                self.storage.truncate(&name, good_len).map_err(|te| {
+                    crate::Error::io(format!("cutting {name} back after a failed append"), te)
+                })?;
+                m.roll = true;
+                return Err(e);
+            }
+            if let Err(e) = m.writer.sync() {
+                // Durability unknown: never reported as a (retryable) full disk.
+                return Err(crate::Error::io(
+                    "syncing the manifest",
+                    std::io::Error::other(e.to_string()),
+                ));
+            }
+        }
+        m.log_number = log_number;
+        m.last_seqno = last_seqno;
+        Ok(())
     }
 }
 
