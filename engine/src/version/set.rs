@@ -11,6 +11,7 @@
 //! is durable; until then a dropped last edit loses nothing, because its inputs still exist.
 
 use std::collections::HashMap;
+use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -128,12 +129,16 @@ impl VersionSet {
             added.into_iter().map(|t| (t.meta.number, t)).collect();
         let old = self.current();
         let new = Arc::new(old.apply(&edit, &added)?);
-        if let Err(e) = self.write_edit(&mut m, &mut edit, &new) {
-            // Tables written for this edit are unreferenced: removed once dropped, so that
-            // retries on a full disk do not fill it further. (A trivial move's table is live.)
-            for (n, t) in &added {
-                if !old.all_tables().any(|(_, o)| o.meta.number == *n) {
-                    t.mark_obsolete();
+        if let Err((e, not_recorded)) = self.write_edit(&mut m, &mut edit, &new) {
+            // When the append was cut back, the tables written for this edit are certainly
+            // unreferenced: removed once dropped, so that retries on a full disk do not fill
+            // it further. (A trivial move's table is live.) After any other failure the edit
+            // may be durable, so they stay (an unreferenced one is deleted at the next open).
+            if not_recorded {
+                for (n, t) in &added {
+                    if !old.all_tables().any(|(_, o)| o.meta.number == *n) {
+                        t.mark_obsolete();
+                    }
                 }
             }
             return Err(e);
@@ -174,13 +179,14 @@ impl VersionSet {
     /// Appends `edit` to the manifest and syncs it (or writes a fresh manifest). A failed
     /// append for lack of space is cut back to the last whole record and returns an error
     /// whose `is_no_space()` is true: the manifest is unchanged and the edit can be retried.
-    /// Any other failure (a failed sync above all) returns an error that is not.
+    /// Any other failure (a failed sync above all) returns an error that is not. The flag
+    /// with an error is true when the edit is certainly not in any manifest.
     fn write_edit(
         &self,
         m: &mut ManifestState,
         edit: &mut VersionEdit,
         new: &Version,
-    ) -> Result<()> {
+    ) -> std::result::Result<(), (crate::Error, bool)> {
         let (log_number, last_seqno) = (
             edit.log_number
                 .map_or(m.log_number, |l| m.log_number.max(l)),
@@ -201,7 +207,7 @@ impl VersionSet {
                 Ok(w) => w,
                 // Not removed: CURRENT may already name it (if only the directory sync
                 // failed). Unreferenced, it is deleted at the next open.
-                Err(e) => return Err(e),
+                Err(e) => return Err((e, false)),
             };
             let old_name = manifest_name(m.number);
             m.writer = writer;
@@ -216,21 +222,24 @@ impl VersionSet {
             let good_len = m.writer.len();
             if let Err(e) = m.writer.add_record(&buf) {
                 if !e.is_no_space() {
-                    return Err(e);
+                    return Err((e, false));
                 }
                 let name = m.writer.name().to_string();
-                self.storage.truncate(&name, good_len).map_err(|te| {
-                    crate::Error::io(format!("cutting {name} back after a failed append"), te)
-                })?;
+                if let Err(te) = self.storage.truncate(&name, good_len) {
+                    let msg = format!("cutting {name} back after a failed append");
+                    // Never a (retryable) full disk: the manifest tail is unknown now.
+                    return Err((
+                        crate::Error::io(msg, io::Error::other(te.to_string())),
+                        false,
+                    ));
+                }
                 m.roll = true;
-                return Err(e);
+                return Err((e, true));
             }
             if let Err(e) = m.writer.sync() {
                 // Durability unknown: never reported as a (retryable) full disk.
-                return Err(crate::Error::io(
-                    "syncing the manifest",
-                    std::io::Error::other(e.to_string()),
-                ));
+                let e = crate::Error::io("syncing the manifest", io::Error::other(e.to_string()));
+                return Err((e, false));
             }
         }
         m.log_number = log_number;
