@@ -265,7 +265,8 @@ impl State {
         } else {
             0
         };
-        for op in self.pending[..keep_ops].to_vec() {
+        let kept: Vec<DirOp> = self.pending[..keep_ops].to_vec();
+        for op in kept {
             match op {
                 DirOp::Link(n, i) => dir.insert(n, i),
                 DirOp::Unlink(n) => dir.remove(&n),
@@ -727,7 +728,7 @@ mod tests {
             };
             let got = s.crash(mode).read_all("f").unwrap();
             assert!(got.len() >= 700 && data.starts_with(&got), "seed {seed}");
-            assert!(got.len() == 700 || got.len() % SECTOR == 0 || got.len() == 3000);
+            assert!(got.len() == 700 || got.len().is_multiple_of(SECTOR) || got.len() == 3000);
         }
     }
 
