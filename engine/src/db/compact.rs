@@ -68,7 +68,11 @@ impl DbInner {
             self.finish(&task, result);
             if failed {
                 let mut c = self.compact.lock();
-                self.compact_wake.wait_for(&mut c, RETRY_AFTER);
+                // Checked under the lock close() sets it under, or its wakeup could be missed
+                // and close would wait out the whole retry delay.
+                if !self.shutdown.load(Ordering::Acquire) {
+                    self.compact_wake.wait_for(&mut c, RETRY_AFTER);
+                }
             }
         }
     }
@@ -179,7 +183,10 @@ impl DbInner {
         let version = match self.versions.log_and_apply(edit, outputs, Vec::new()) {
             Ok(v) => v,
             Err(e) => {
-                self.poison(&e);
+                // A full disk leaves the manifest as it was (see VersionSet::log_and_apply).
+                if !e.is_no_space() {
+                    self.poison(&e);
+                }
                 return Err(e);
             }
         };

@@ -40,6 +40,10 @@ impl DbInner {
             let result = self.flush_memtable(&imm);
             let mut f = self.flush.lock();
             f.generation += 1;
+            self.writers.flush_no_space.store(
+                result.as_ref().is_err_and(Error::is_no_space),
+                Ordering::Release,
+            );
             match result {
                 Ok(()) => f.error = None,
                 Err(e) => {
@@ -93,8 +97,11 @@ impl DbInner {
         let version = match self.versions.log_and_apply(edit, added, obsolete) {
             Ok(v) => v,
             Err(e) => {
-                // The manifest's state after a failed append or fsync is unknown.
-                self.poison(&e);
+                // A full disk leaves the manifest as it was (the flush is retried); after any
+                // other failed append or fsync its state is unknown.
+                if !e.is_no_space() {
+                    self.poison(&e);
+                }
                 return Err(e);
             }
         };

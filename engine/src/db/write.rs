@@ -8,7 +8,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use parking_lot::{Condvar, Mutex};
@@ -50,6 +50,12 @@ pub(crate) struct Writer {
 #[derive(Debug, Default)]
 pub(crate) struct WriteQueue {
     q: Mutex<VecDeque<Arc<Writer>>>,
+    /// An append failed for lack of space and the segment was cut back to its last whole
+    /// record; its writer cannot append after the cut, so the next group starts a new one.
+    roll_wal: AtomicBool,
+    /// The last background flush failed for lack of space (set by the flush thread), so a
+    /// writer held back by it gets an error whose `is_no_space()` is true.
+    pub(crate) flush_no_space: AtomicBool,
 }
 
 impl DbInner {
@@ -132,6 +138,11 @@ impl DbInner {
         let switch = reqs.iter().any(|r| matches!(r, Request::SwitchMemtable));
         if !batches.is_empty() {
             self.throttle_writes()?;
+            if self.writers.roll_wal.load(Ordering::Acquire) {
+                self.wait_for_imm_slot()?;
+                self.switch_memtable(&mut wal)?;
+                self.writers.roll_wal.store(false, Ordering::Release);
+            }
             self.make_room(&mut wal)?;
             self.append_batches(&mut wal, &batches)?;
         }
@@ -155,10 +166,9 @@ impl DbInner {
             LogWriter::encode_record(&mut framed, &payload)?;
             seq += b.len() as u64;
         }
+        let good_len = wal.writer.len();
         if let Err(e) = wal.writer.append_encoded(&framed) {
-            // A partial append leaves the segment's tail unknown: stop writing until reopen.
-            self.poison(&e);
-            return Err(e);
+            return Err(self.failed_append(wal, good_len, e));
         }
         wal.dirty = true;
         self.stats
@@ -189,6 +199,37 @@ impl DbInner {
         Ok(())
     }
 
+    /// A failed append may have left part of a record at the segment's tail. On a full disk
+    /// the tail is cut back to the last whole record (`Storage::truncate` also syncs it, so
+    /// every earlier record is durable) and the next write starts a new segment: the write
+    /// fails with an error whose `is_no_space()` is true, nothing is poisoned, and writes
+    /// resume once space returns. Any other failure, or a failed cut, leaves the tail unknown:
+    /// writes stop until reopen.
+    fn failed_append(&self, wal: &mut WalState, good_len: u64, e: Error) -> Error {
+        if !e.is_no_space() {
+            self.poison(&e);
+            return e;
+        }
+        let name = wal.writer.name().to_string();
+        if let Err(te) = self.storage.truncate(&name, good_len) {
+            let te = Error::io(
+                format!("cutting {name} back to {good_len} bytes after a failed append"),
+                te,
+            );
+            self.poison(&te);
+            return te;
+        }
+        wal.dirty = false;
+        self.writers.roll_wal.store(true, Ordering::Release);
+        match e {
+            Error::Io { context, source } => Error::Io {
+                context: format!("{context} (disk full: the write was not applied)"),
+                source,
+            },
+            e => e,
+        }
+    }
+
     /// Switches memtables when the current one is full, first waiting (a write stall) while
     /// too many immutable memtables are queued for flush.
     fn make_room(&self, wal: &mut WalState) -> Result<()> {
@@ -214,9 +255,14 @@ impl DbInner {
             if let Some(e) = &f.error
                 && f.generation != generation
             {
+                let kind = if self.writers.flush_no_space.load(Ordering::Acquire) {
+                    std::io::ErrorKind::StorageFull
+                } else {
+                    std::io::ErrorKind::Other
+                };
                 return Err(Error::io(
                     "flushing memtables (writes are held until a flush succeeds)",
-                    std::io::Error::other(e.clone()),
+                    std::io::Error::new(kind, e.clone()),
                 ));
             }
             self.flush_wake.notify_one();
@@ -232,11 +278,22 @@ impl DbInner {
     pub(crate) fn switch_memtable(&self, wal: &mut WalState) -> Result<()> {
         let number = self.versions.new_file_number();
         let name = wal_name(number);
-        let mut writer = LogWriter::create(&*self.storage, &name, LogKind::Wal)?;
-        writer.sync()?;
-        self.storage
-            .sync_dir()
-            .map_err(|e| Error::io(format!("syncing the directory after creating {name}"), e))?;
+        let created = LogWriter::create(&*self.storage, &name, LogKind::Wal).and_then(|mut w| {
+            w.sync()?;
+            self.storage.sync_dir().map_err(|e| {
+                Error::io(format!("syncing the directory after creating {name}"), e)
+            })?;
+            Ok(w)
+        });
+        let writer = match created {
+            Ok(w) => w,
+            Err(e) => {
+                // An empty or headerless segment left behind would read as a torn log at
+                // the next open, and replay stops at a torn log: later segments would be lost.
+                let _ = self.storage.remove(&name);
+                return Err(e);
+            }
+        };
         if wal.dirty && self.opts.sync != SyncMode::Never {
             // Keep segments a durable prefix: the old one is complete before the new one is used.
             if let Err(e) = wal.writer.sync() {

@@ -8,6 +8,7 @@ use std::fmt::Debug;
 use std::io;
 use std::sync::Arc;
 
+pub mod fault;
 mod fs;
 
 pub use fs::{FsStorage, ReadPath};

@@ -11,6 +11,7 @@
 //! is durable; until then a dropped last edit loses nothing, because its inputs still exist.
 
 use std::collections::HashMap;
+use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -35,6 +36,9 @@ struct ManifestState {
     last_seqno: u64,
     /// Made obsolete by the last edit: removed after the next edit is durable.
     deferred: Deferred,
+    /// An append failed for lack of space and was cut back; the writer cannot append after
+    /// the cut, so the next edit starts a fresh manifest.
+    roll: bool,
 }
 
 /// Files an edit made obsolete.
@@ -83,6 +87,7 @@ impl VersionSet {
                 log_number,
                 last_seqno,
                 deferred: Deferred::default(),
+                roll: false,
             }),
             next_file: next,
         })
@@ -124,34 +129,19 @@ impl VersionSet {
             added.into_iter().map(|t| (t.meta.number, t)).collect();
         let old = self.current();
         let new = Arc::new(old.apply(&edit, &added)?);
-        if let Some(l) = edit.log_number {
-            m.log_number = m.log_number.max(l);
-        }
-        if let Some(s) = edit.last_seqno {
-            m.last_seqno = m.last_seqno.max(s);
-        }
-        edit.next_file_number = Some(self.next_file.load(Ordering::Relaxed));
-        if m.writer.len() > MANIFEST_ROLL_BYTES {
-            let number = self.new_file_number();
-            let writer = write_manifest(
-                &*self.storage,
-                number,
-                &new,
-                self.next_file.load(Ordering::Relaxed),
-                m.log_number,
-                m.last_seqno,
-            )?;
-            let old_name = manifest_name(m.number);
-            m.writer = writer;
-            m.number = number;
-            // The old manifest is no longer referenced by CURRENT; a failed removal is
-            // cleaned up by the next open.
-            let _ = self.storage.remove(&old_name);
-        } else {
-            let mut buf = Vec::new();
-            edit.encode(&mut buf);
-            m.writer.add_record(&buf)?;
-            m.writer.sync()?;
+        if let Err((e, not_recorded)) = self.write_edit(&mut m, &mut edit, &new) {
+            // When the append was cut back, the tables written for this edit are certainly
+            // unreferenced: removed once dropped, so that retries on a full disk do not fill
+            // it further. (A trivial move's table is live.) After any other failure the edit
+            // may be durable, so they stay (an unreferenced one is deleted at the next open).
+            if not_recorded {
+                for (n, t) in &added {
+                    if !old.all_tables().any(|(_, o)| o.meta.number == *n) {
+                        t.mark_obsolete();
+                    }
+                }
+            }
+            return Err(e);
         }
         *self.current.write() = Arc::clone(&new);
         // A trivial move deletes and re-adds the same table: it stays live.
@@ -184,6 +174,77 @@ impl VersionSet {
             let _ = self.storage.remove(&f);
         }
         Ok(new)
+    }
+
+    /// Appends `edit` to the manifest and syncs it (or writes a fresh manifest). A failed
+    /// append for lack of space is cut back to the last whole record and returns an error
+    /// whose `is_no_space()` is true: the manifest is unchanged and the edit can be retried.
+    /// Any other failure (a failed sync above all) returns an error that is not. The flag
+    /// with an error is true when the edit is certainly not in any manifest.
+    fn write_edit(
+        &self,
+        m: &mut ManifestState,
+        edit: &mut VersionEdit,
+        new: &Version,
+    ) -> std::result::Result<(), (crate::Error, bool)> {
+        let (log_number, last_seqno) = (
+            edit.log_number
+                .map_or(m.log_number, |l| m.log_number.max(l)),
+            edit.last_seqno
+                .map_or(m.last_seqno, |s| m.last_seqno.max(s)),
+        );
+        edit.next_file_number = Some(self.next_file.load(Ordering::Relaxed));
+        if m.roll || m.writer.len() > MANIFEST_ROLL_BYTES {
+            let number = self.new_file_number();
+            let writer = match write_manifest(
+                &*self.storage,
+                number,
+                new,
+                self.next_file.load(Ordering::Relaxed),
+                log_number,
+                last_seqno,
+            ) {
+                Ok(w) => w,
+                // Not removed: CURRENT may already name it (if only the directory sync
+                // failed). Unreferenced, it is deleted at the next open.
+                Err(e) => return Err((e, false)),
+            };
+            let old_name = manifest_name(m.number);
+            m.writer = writer;
+            m.number = number;
+            m.roll = false;
+            // The old manifest is no longer referenced by CURRENT; a failed removal is
+            // cleaned up by the next open.
+            let _ = self.storage.remove(&old_name);
+        } else {
+            let mut buf = Vec::new();
+            edit.encode(&mut buf);
+            let good_len = m.writer.len();
+            if let Err(e) = m.writer.add_record(&buf) {
+                if !e.is_no_space() {
+                    return Err((e, false));
+                }
+                let name = m.writer.name().to_string();
+                if let Err(te) = self.storage.truncate(&name, good_len) {
+                    let msg = format!("cutting {name} back after a failed append");
+                    // Never a (retryable) full disk: the manifest tail is unknown now.
+                    return Err((
+                        crate::Error::io(msg, io::Error::other(te.to_string())),
+                        false,
+                    ));
+                }
+                m.roll = true;
+                return Err((e, true));
+            }
+            if let Err(e) = m.writer.sync() {
+                // Durability unknown: never reported as a (retryable) full disk.
+                let e = crate::Error::io("syncing the manifest", io::Error::other(e.to_string()));
+                return Err((e, false));
+            }
+        }
+        m.log_number = log_number;
+        m.last_seqno = last_seqno;
+        Ok(())
     }
 }
 
