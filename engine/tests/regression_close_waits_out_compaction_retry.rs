@@ -30,7 +30,9 @@ fn options(storage: &FaultStorage) -> Options {
 
 #[test]
 fn close_does_not_wait_out_the_compaction_retry_delay() {
-    let mut total = Duration::ZERO;
+    // The bug's signature is a close that lasts the whole retry delay (200 ms). Count those
+    // instead of bounding the total, so a loaded machine's slow closes do not fail the test.
+    let mut waited_out = 0;
     for round in 0..ROUNDS {
         let storage = FaultStorage::new(u64::from(round));
         let db = Db::open("regression", options(&storage)).unwrap();
@@ -47,10 +49,12 @@ fn close_does_not_wait_out_the_compaction_retry_delay() {
         });
         let t = Instant::now();
         let _ = db.close();
-        total += t.elapsed();
+        if t.elapsed() >= Duration::from_millis(190) {
+            waited_out += 1;
+        }
     }
     assert!(
-        total < Duration::from_millis(1000),
-        "{ROUNDS} closes took {total:?}"
+        waited_out < ROUNDS / 2,
+        "{waited_out} of {ROUNDS} closes waited out the compaction retry delay"
     );
 }
