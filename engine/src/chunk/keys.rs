@@ -63,7 +63,9 @@ impl ChunkId {
 
     /// Parses an index key; `None` for anything else.
     pub fn from_index_key(key: &[u8]) -> Option<ChunkId> {
-        let rest = key.strip_prefix(&RESERVED_PREFIX)?.strip_prefix(&[INDEX_TAG])?;
+        let rest = key
+            .strip_prefix(&RESERVED_PREFIX)?
+            .strip_prefix(&[INDEX_TAG])?;
         if rest.len() != 20 {
             return None;
         }

@@ -96,13 +96,17 @@ impl Manifest {
             let hash = u128::from_le_bytes(e[..16].try_into().expect("16 bytes"));
             let len = u32::from_le_bytes(e[16..].try_into().expect("4 bytes"));
             if len == 0 || len as usize > MAX_CHUNK_SIZE {
-                return Err(bad(format!("chunk length {len} outside 1..={MAX_CHUNK_SIZE}")));
+                return Err(bad(format!(
+                    "chunk length {len} outside 1..={MAX_CHUNK_SIZE}"
+                )));
             }
             sum += u64::from(len);
             chunks.push(ChunkId { hash, len });
         }
         if sum != total_len {
-            return Err(bad(format!("chunks add up to {sum}, header says {total_len}")));
+            return Err(bad(format!(
+                "chunks add up to {sum}, header says {total_len}"
+            )));
         }
         Ok(Manifest { total_len, chunks })
     }

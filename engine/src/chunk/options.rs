@@ -47,7 +47,11 @@ impl DedupOptions {
                 "dedup prefixes must be 1 to 1024 bytes (use an empty list for all keys)".into(),
             ));
         }
-        if self.prefixes.iter().any(|p| p.starts_with(&RESERVED_PREFIX)) {
+        if self
+            .prefixes
+            .iter()
+            .any(|p| p.starts_with(&RESERVED_PREFIX))
+        {
             return Err(Error::InvalidArgument(
                 "a dedup prefix lies in the reserved key space".into(),
             ));

@@ -112,8 +112,11 @@ impl Db {
     /// Iterates over the keys that start with `prefix`.
     pub fn scan_prefix(&self, prefix: impl AsRef<[u8]>) -> DbIter {
         let seq = self.inner.visible_seq.load(Ordering::Acquire);
-        self.inner
-            .user_iter(DbIter::prefix(self.inner.current_sv(), seq, prefix.as_ref()))
+        self.inner.user_iter(DbIter::prefix(
+            self.inner.current_sv(),
+            seq,
+            prefix.as_ref(),
+        ))
     }
 
     /// A consistent read-only view as of now.

@@ -63,8 +63,7 @@ impl DbInner {
                 o.validate()?;
                 if o.normalized_prefixes() != prefixes {
                     return Err(Error::InvalidArgument(
-                        "dedup prefixes differ from the ones this database was created with"
-                            .into(),
+                        "dedup prefixes differ from the ones this database was created with".into(),
                     ));
                 }
                 DedupOptions {

@@ -90,8 +90,11 @@ impl Snapshot {
 
     /// Entries whose key starts with `prefix`, as of the snapshot.
     pub fn scan_prefix(&self, prefix: impl AsRef<[u8]>) -> DbIter {
-        self.inner
-            .user_iter(DbIter::prefix(self.inner.current_sv(), self.seq, prefix.as_ref()))
+        self.inner.user_iter(DbIter::prefix(
+            self.inner.current_sv(),
+            self.seq,
+            prefix.as_ref(),
+        ))
     }
 }
 

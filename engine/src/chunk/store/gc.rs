@@ -48,10 +48,7 @@ pub(crate) struct Scan {
 /// Raw (enveloped) values of every key under the dedup prefixes.
 fn user_ranges(store: &ChunkStore, sv: &Arc<SuperVersion>, seq: SeqNo) -> Vec<DbIter> {
     if store.opts.prefixes.is_empty() {
-        let all = (
-            Bound::Unbounded,
-            Bound::Excluded(RESERVED_PREFIX.to_vec()),
-        );
+        let all = (Bound::Unbounded, Bound::Excluded(RESERVED_PREFIX.to_vec()));
         return vec![DbIter::new(Arc::clone(sv), seq, all)];
     }
     store
@@ -155,10 +152,8 @@ pub(crate) fn run(
         c.chunks_written.load(Ordering::Relaxed) - written_at_start.0,
         c.chunk_bytes_written.load(Ordering::Relaxed) - written_at_start.1,
     );
-    c.chunks.store(
-        survivors.len() as u64 + since.0,
-        Ordering::Relaxed,
-    );
+    c.chunks
+        .store(survivors.len() as u64 + since.0, Ordering::Relaxed);
     c.chunk_bytes.store(
         stored_bytes - report.bytes_deleted + since.1,
         Ordering::Relaxed,
