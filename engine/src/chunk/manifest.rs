@@ -151,6 +151,24 @@ mod tests {
     }
 
     #[test]
+    fn worked_example_of_the_spec() {
+        let chunks = [10_453u32, 7_437, 15_767]
+            .map(|len| ChunkId { hash: 7, len })
+            .to_vec();
+        let mut out = Vec::new();
+        Manifest {
+            total_len: 33_657,
+            chunks,
+        }
+        .encode(&mut out);
+        assert_eq!(out.len(), 75);
+        assert_eq!(
+            &out[..15],
+            &[1, 1, 1, 0x79, 0x83, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0]
+        );
+    }
+
+    #[test]
     fn every_damaged_manifest_is_corruption() {
         let mut good = Vec::new();
         sample().encode(&mut good);
