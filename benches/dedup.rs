@@ -154,9 +154,9 @@ fn bench(c: &mut Criterion) {
             b.iter_batched(
                 || {
                     n += 1;
-                    unique_value(&value, n)
+                    (format!("new/{n}"), unique_value(&value, n))
                 },
-                |v| db.put(format!("new/{n}"), v).unwrap(),
+                |(k, v)| db.put(k, v).unwrap(),
                 criterion::BatchSize::LargeInput,
             )
         });

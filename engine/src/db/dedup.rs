@@ -177,6 +177,9 @@ impl Db {
     /// The dedup write path: chunk, commit new chunks, then the manifests.
     pub(super) fn write_deduped(&self, store: &ChunkStore, batch: WriteBatch) -> Result<()> {
         let inner = &self.inner;
+        if !store.rewrites(&batch) {
+            return self.write_raw(batch);
+        }
         let mut p = store.prepare(&batch, |id| {
             let seq = inner.visible_seq.load(Ordering::Acquire);
             Ok(lookup_in(&inner.current_sv(), &id.index_key(), seq)?.is_some())

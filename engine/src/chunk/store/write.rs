@@ -133,6 +133,14 @@ impl ChunkStore {
         })
     }
 
+    /// Whether `prepare` would change the batch: false when no op puts under a dedup prefix
+    /// or touches the reserved space, so such batches skip the copy.
+    pub(crate) fn rewrites(&self, batch: &WriteBatch) -> bool {
+        batch
+            .iter()
+            .any(|op| is_reserved(op.key) || (op.kind == Kind::Put && self.opts.applies_to(op.key)))
+    }
+
     /// Counts a prepared batch once it is committed.
     pub(crate) fn committed(&self, p: &Prepared<'_>) {
         let c = &self.counters;
