@@ -34,6 +34,7 @@ pub mod storage;
 pub mod version;
 
 pub use batch::WriteBatch;
+pub use chunk::{DedupOptions, DedupStats, GcReport, VerifyReport};
 pub use compaction::{CompactionOptions, Compression};
 pub use db::{Db, DbIter, DbStats, LevelStats, LiveTable, RecoveryInfo, Snapshot};
 pub use error::{Error, Result};

@@ -47,6 +47,9 @@ pub struct Options {
     /// A custom storage backend (fault injection, raw volumes); `None` uses the filesystem at
     /// the path given to `Db::open`.
     pub storage: Option<Arc<dyn Storage>>,
+    /// Content-defined chunking and dedup of large values under some key prefixes (default
+    /// off). See [`crate::chunk::DedupOptions`].
+    pub dedup: Option<crate::chunk::DedupOptions>,
 }
 
 impl Default for Options {
@@ -62,6 +65,7 @@ impl Default for Options {
             block_cache_bytes: crate::cache::DEFAULT_CAPACITY,
             compaction: CompactionOptions::default(),
             storage: None,
+            dedup: None,
         }
     }
 }

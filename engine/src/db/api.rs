@@ -53,6 +53,14 @@ impl Db {
         if batch.is_empty() {
             return Ok(());
         }
+        if let Some(store) = self.inner.dedup() {
+            return self.write_deduped(store, batch);
+        }
+        self.write_raw(batch)
+    }
+
+    /// `write` without the chunk store: the batch goes to the log as it is.
+    pub(super) fn write_raw(&self, batch: WriteBatch) -> Result<()> {
         batch.validate()?;
         if batch.approximate_size() > MAX_BATCH_BYTES {
             return Err(Error::InvalidArgument(format!(
@@ -68,7 +76,7 @@ impl Db {
         let key = key.as_ref();
         check_key(key)?;
         let seq = self.inner.visible_seq.load(Ordering::Acquire);
-        self.inner.get_at(key, seq)
+        self.inner.get_user(key, seq)
     }
 
     /// Values of several keys, all read at the same sequence number.
@@ -77,6 +85,12 @@ impl Db {
             check_key(k.as_ref())?;
         }
         let seq = self.inner.visible_seq.load(Ordering::Acquire);
+        if self.inner.dedup().is_some() {
+            return keys
+                .iter()
+                .map(|k| self.inner.get_user(k.as_ref(), seq))
+                .collect();
+        }
         self.inner.multi_get_at(keys, seq)
     }
 
@@ -91,13 +105,18 @@ impl Db {
     /// ```
     pub fn iter<K: AsRef<[u8]>>(&self, range: impl RangeBounds<K>) -> DbIter {
         let seq = self.inner.visible_seq.load(Ordering::Acquire);
-        DbIter::new(self.inner.current_sv(), seq, range)
+        self.inner
+            .user_iter(DbIter::new(self.inner.current_sv(), seq, range))
     }
 
     /// Iterates over the keys that start with `prefix`.
     pub fn scan_prefix(&self, prefix: impl AsRef<[u8]>) -> DbIter {
         let seq = self.inner.visible_seq.load(Ordering::Acquire);
-        DbIter::prefix(self.inner.current_sv(), seq, prefix.as_ref())
+        self.inner.user_iter(DbIter::prefix(
+            self.inner.current_sv(),
+            seq,
+            prefix.as_ref(),
+        ))
     }
 
     /// A consistent read-only view as of now.
@@ -262,6 +281,7 @@ impl Db {
                 }
             },
             poisoned: i.poisoned.load(Ordering::Acquire),
+            dedup: i.dedup().map(|d| d.stats()),
             recovery: i.recovery.clone(),
         }
     }

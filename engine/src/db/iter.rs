@@ -17,10 +17,12 @@ use crate::{Error, Result};
 /// Iterator over `(key, value)` pairs in key order (or reverse order with `.rev()`).
 /// Yields an error once, and then ends, if a table read fails.
 pub struct DbIter {
-    sv: Arc<SuperVersion>,
-    seq: SeqNo,
+    pub(super) sv: Arc<SuperVersion>,
+    pub(super) seq: SeqNo,
     lower: Bound<Vec<u8>>,
-    upper: Bound<Vec<u8>>,
+    pub(super) upper: Bound<Vec<u8>>,
+    /// Set for user iterators with dedup on: values are reassembled (see `dedup.rs`).
+    pub(super) dedup: Option<Arc<crate::chunk::store::ChunkStore>>,
     front: Option<MergingIterator>,
     back: Option<MergingIterator>,
     front_last: Option<Vec<u8>>,
@@ -70,6 +72,7 @@ impl DbIter {
             front_last: None,
             back_last: None,
             done: false,
+            dedup: None,
         }
     }
 
@@ -232,7 +235,9 @@ impl Iterator for DbIter {
                     return None;
                 }
                 self.front_last = Some(k.clone());
-                Some(Ok((k, v)))
+                let v = self.user_value(&k, v);
+                self.done |= v.is_err();
+                Some(v.map(|v| (k, v)))
             }
             Ok(None) => {
                 self.done = true;
@@ -262,7 +267,9 @@ impl DoubleEndedIterator for DbIter {
                     return None;
                 }
                 self.back_last = Some(k.clone());
-                Some(Ok((k, v)))
+                let v = self.user_value(&k, v);
+                self.done |= v.is_err();
+                Some(v.map(|v| (k, v)))
             }
             Ok(None) => {
                 self.done = true;

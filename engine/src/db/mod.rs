@@ -23,6 +23,7 @@ use crate::{Error, Result};
 
 mod api;
 mod compact;
+mod dedup;
 mod flush;
 mod iter;
 mod open;
@@ -99,6 +100,8 @@ pub(crate) struct DbInner {
     pub shutdown: AtomicBool,
     pub stats: stats::Counters,
     pub recovery: RecoveryInfo,
+    /// The chunk store, set once at the end of open (`None`: dedup off).
+    pub dedup: std::sync::OnceLock<Option<Arc<crate::chunk::store::ChunkStore>>>,
     pub _lock: Box<dyn LockGuard>,
 }
 

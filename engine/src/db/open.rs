@@ -219,6 +219,7 @@ fn open_with(storage: Arc<dyn Storage>, opts: Options) -> Result<Db> {
         shutdown: AtomicBool::new(false),
         stats: Counters::default(),
         recovery,
+        dedup: Default::default(),
         _lock: lock,
         opts,
     });
@@ -248,14 +249,16 @@ fn open_with(storage: Arc<dyn Storage>, opts: Options) -> Result<Db> {
                 .map_err(|e| Error::io("starting the WAL sync thread", e))?,
         );
     }
-    Ok(Db {
+    let db = Db {
         guard: Arc::new(CloseGuard {
             inner: Arc::clone(&inner),
             threads: Mutex::new(threads),
             closed: AtomicBool::new(false),
         }),
         inner,
-    })
+    };
+    db.inner.init_dedup()?;
+    Ok(db)
 }
 
 fn open_tables(

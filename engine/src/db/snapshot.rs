@@ -72,22 +72,29 @@ impl Snapshot {
 
     /// The value of `key` as of the snapshot.
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        self.inner.get_at(key, self.seq)
+        self.inner.get_user(key, self.seq)
     }
 
     /// Values of several keys as of the snapshot.
     pub fn multi_get<K: AsRef<[u8]>>(&self, keys: &[K]) -> Result<Vec<Option<Vec<u8>>>> {
-        self.inner.multi_get_at(keys, self.seq)
+        keys.iter()
+            .map(|k| self.inner.get_user(k.as_ref(), self.seq))
+            .collect()
     }
 
     /// Entries in `range` as of the snapshot.
     pub fn iter<K: AsRef<[u8]>>(&self, range: impl RangeBounds<K>) -> DbIter {
-        DbIter::new(self.inner.current_sv(), self.seq, range)
+        self.inner
+            .user_iter(DbIter::new(self.inner.current_sv(), self.seq, range))
     }
 
     /// Entries whose key starts with `prefix`, as of the snapshot.
     pub fn scan_prefix(&self, prefix: impl AsRef<[u8]>) -> DbIter {
-        DbIter::prefix(self.inner.current_sv(), self.seq, prefix.as_ref())
+        self.inner.user_iter(DbIter::prefix(
+            self.inner.current_sv(),
+            self.seq,
+            prefix.as_ref(),
+        ))
     }
 }
 

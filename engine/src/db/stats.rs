@@ -95,6 +95,8 @@ pub struct DbStats {
     pub blocks_read_per_get: f64,
     pub poisoned: bool,
     pub recovery: RecoveryInfo,
+    /// The chunk store's figures (`None` without dedup).
+    pub dedup: Option<crate::chunk::DedupStats>,
 }
 
 pub(crate) fn load(c: &AtomicU64) -> u64 {
