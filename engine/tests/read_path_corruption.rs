@@ -11,7 +11,7 @@ use std::path::Path;
 
 use common::{Rng, seed};
 use scipkv_engine::storage::read_path_stats;
-use scipkv_engine::{Db, Error, Options, ReadPath, SyncMode, TableOptions};
+use scipkv_engine::{CompactionOptions, Db, Error, Options, ReadPath, SyncMode, TableOptions};
 
 type Model = BTreeMap<Vec<u8>, Vec<u8>>;
 
@@ -19,6 +19,11 @@ fn options(read_path: ReadPath) -> Options {
     Options {
         read_path,
         sync: SyncMode::Never,
+        // The tables under test stay as built.
+        compaction: CompactionOptions {
+            auto: false,
+            ..CompactionOptions::default()
+        },
         memtable_size: 8 << 10,
         table: TableOptions {
             block_size: 512,
@@ -32,7 +37,7 @@ fn disk_dir() -> tempfile::TempDir {
     tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap()
 }
 
-/// Two flushed tables, nothing in the WAL.
+/// Several tables (the memtable is tiny), nothing in the WAL.
 fn build(dir: &Path) -> Model {
     let db = Db::open(dir, options(ReadPath::Mmap)).unwrap();
     let mut model = BTreeMap::new();
@@ -106,15 +111,15 @@ fn flips_are_detected(read_path: ReadPath) {
         .filter(|n| n.ends_with(".sst"))
         .collect();
     tables.sort();
-    assert_eq!(tables.len(), 2, "{tables:?}");
+    assert!(tables.len() >= 2, "{tables:?}");
     assert!(!detected(base.path(), &model, read_path, "undamaged"));
     let mut flips = 0;
     for t in &tables {
         let len = std::fs::metadata(base.path().join(t)).unwrap().len() as usize;
         // The footer and the tail before it (properties, filter, index), and a sample of
         // the data blocks.
-        let mut offsets: Vec<usize> = (len - 80..len).collect();
-        offsets.extend((0..80).map(|_| rng.below(len as u64) as usize));
+        let mut offsets: Vec<usize> = (len - 32..len).collect();
+        offsets.extend((0..24).map(|_| rng.below(len as u64) as usize));
         for off in offsets {
             let dir = disk_dir();
             copy_dir(base.path(), dir.path());
