@@ -129,13 +129,13 @@ fn main() {
     } else {
         (2, 1, 256)
     };
-    // ~470 bytes per entry in the tables (400-byte value, key, framing).
-    let n = data_mb * (1 << 20) / 470;
+    // ~418 bytes per entry in the tables (400-byte value, key, framing, index, filter).
+    let n = data_mb * (1 << 20) / 400;
     let root = std::env::var("SCIPKV_RP_DIR").map_or_else(
         |_| PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("read_path_bench"),
         PathBuf::from,
     );
-    let dir = root.join(format!("{data_mb}mb"));
+    let dir = root.join(format!("{n}-keys"));
     std::fs::create_dir_all(&root).unwrap();
     build(&dir, n);
     let cache = (cache_mb << 20) as usize;
