@@ -96,7 +96,10 @@ fn run(dir: &Path, label: &str, storage: FsStorage, cache: usize, n: u64, batch:
         let t0 = Instant::now();
         let got = db.multi_get(&keys).unwrap();
         lat.push(t0.elapsed());
-        assert!(got.iter().all(|v| v.as_ref().is_some_and(|v| v.len() == VALUE_LEN)));
+        assert!(
+            got.iter()
+                .all(|v| v.as_ref().is_some_and(|v| v.len() == VALUE_LEN))
+        );
     }
     let wall = t.elapsed();
     let after = read_path_stats();

@@ -81,7 +81,11 @@ fn detected(dir: &Path, model: &Model, read_path: ReadPath, what: &str) -> bool 
         return true;
     };
     for (k, v) in keys.iter().zip(&values) {
-        assert_eq!(v.as_ref(), model.get(*k), "{what}: multi_get served wrong data");
+        assert_eq!(
+            v.as_ref(),
+            model.get(*k),
+            "{what}: multi_get served wrong data"
+        );
     }
     let mut got = BTreeMap::new();
     for item in db.iter::<&[u8]>(..) {

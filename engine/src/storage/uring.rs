@@ -96,6 +96,10 @@ pub fn io_uring_available() -> bool {
     *PROBE.get_or_init(|| IoUring::new(2).is_ok())
 }
 
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one per thread in a thread_local, never moved"
+)]
 enum RingState {
     Untried,
     Ready(IoUring),
@@ -345,8 +349,9 @@ fn ring_read(ring: &mut IoUring, ops: &mut [ReadOp<'_>]) -> io::Result<()> {
                 let entry = opcode::Read::new(
                     types::Fd(op.file.as_raw_fd()),
                     op.buf.as_mut_ptr(),
-                    // Blocks are at most MAX_BLOCK_LEN (1 GiB) plus framing: fits u32.
-                    u32::try_from(op.span).unwrap_or(u32::MAX & !(aligned::ALIGN as u32 - 1)),
+                    // Blocks are at most MAX_BLOCK_LEN (1 GiB) plus framing, so this fits; were
+                    // it cut, `finish` would read the rest as after any short read.
+                    u32::try_from(op.span).unwrap_or(!(aligned::ALIGN as u32 - 1)),
                 )
                 .offset(op.offset)
                 .build()

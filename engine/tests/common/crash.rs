@@ -8,9 +8,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use crate::common::Rng;
-use scipkv_engine::{
-    CompactionOptions, Db, Options, ReadPath, SyncMode, TableOptions, WriteBatch,
-};
+use scipkv_engine::{CompactionOptions, Db, Options, ReadPath, SyncMode, TableOptions, WriteBatch};
 
 const LAST_KEY: &[u8] = b"meta/last";
 
@@ -164,7 +162,11 @@ pub fn parent(seed: u64, kills: u64, read_path: ReadPath) {
         // The batched point-read path agrees with the scan, for every key ever written.
         let keys: Vec<Vec<u8>> = (0..500).map(|k| format!("k{k:04}").into_bytes()).collect();
         let want: Vec<_> = keys.iter().map(|k| model.get(k).cloned()).collect();
-        assert_eq!(db.multi_get(&keys).unwrap(), want, "round {round}: multi_get");
+        assert_eq!(
+            db.multi_get(&keys).unwrap(),
+            want,
+            "round {round}: multi_get"
+        );
         assert!(
             got == model,
             "round {round}: recovered state is not the prefix up to {recovered:?}"
@@ -174,7 +176,9 @@ pub fn parent(seed: u64, kills: u64, read_path: ReadPath) {
         check_no_orphans(dir.path(), tables, round);
         db.close().unwrap();
     }
-    let stats = Db::open(dir.path(), options(false, read_path)).unwrap().stats();
+    let stats = Db::open(dir.path(), options(false, read_path))
+        .unwrap()
+        .stats();
     let levels: Vec<usize> = stats.levels.iter().map(|l| l.files).collect();
     let name = read_path.name();
     println!("crash {name}: tables per level at the end {levels:?}");
@@ -214,4 +218,3 @@ fn check_no_orphans(dir: &Path, live_tables: usize, round: u64) {
         "round {round}: {counts:?}"
     );
 }
-

@@ -244,4 +244,3 @@ pub fn run(seed: u64, steps: usize, dir: &Path, read_path: ReadPath, block_cache
         "compaction should have run through the levels: {stats:?}"
     );
 }
-
