@@ -14,9 +14,9 @@ use scipkv_engine::storage::read_path_stats;
 /// Small enough that the model's tables (tens of KiB) mostly miss.
 const CACHE_BYTES: usize = 16 << 10;
 
-fn run_all(name: &str, read_path: ReadPath, cache: usize) {
+fn run_all(name: &str, read_path: ReadPath, cache: usize, seeds: u64) {
     let s = seed(name);
-    for i in 0..2 {
+    for i in 0..seeds {
         let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
         model::run(s.wrapping_add(i), 3000, dir.path(), read_path, cache);
     }
@@ -24,13 +24,13 @@ fn run_all(name: &str, read_path: ReadPath, cache: usize) {
 
 #[test]
 fn model_with_pread() {
-    run_all("model_with_pread", ReadPath::Pread, CACHE_BYTES);
+    run_all("model_with_pread", ReadPath::Pread, CACHE_BYTES, 1);
 }
 
 #[test]
 fn model_with_io_uring() {
     let before = read_path_stats();
-    run_all("model_with_io_uring", ReadPath::IoUring, CACHE_BYTES);
+    run_all("model_with_io_uring", ReadPath::IoUring, CACHE_BYTES, 2);
     let after = read_path_stats();
     eprintln!("model_with_io_uring: {before:?} -> {after:?}");
     assert!(
@@ -45,5 +45,5 @@ fn model_with_io_uring() {
 
 #[test]
 fn model_with_io_uring_and_no_cache() {
-    run_all("model_with_io_uring_and_no_cache", ReadPath::IoUring, 0);
+    run_all("model_with_io_uring_and_no_cache", ReadPath::IoUring, 0, 1);
 }
