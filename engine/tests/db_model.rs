@@ -1,241 +1,28 @@
 //! Model-based test: random operations against the engine and a `BTreeMap`, with tiny
 //! memtables and level sizes so that many tables exist and background compaction runs all
 //! the time through every level, plus forced full compactions and reopens in between.
+//! The body is in common/model.rs; read_path_model.rs runs it for every read path.
 
 mod common;
+#[path = "common/model.rs"]
+mod model;
 
-use std::collections::BTreeMap;
-use std::ops::Bound;
-
-use common::{Rng, seed};
-use scipkv_engine::{
-    CompactionOptions, Compression, Db, Options, SyncMode, TableOptions, WriteBatch,
-};
-
-type Model = BTreeMap<Vec<u8>, Vec<u8>>;
-
-fn options() -> Options {
-    Options {
-        sync: SyncMode::Never,
-        memtable_size: 4096,
-        table: TableOptions {
-            block_size: 256,
-            ..TableOptions::default()
-        },
-        compaction: CompactionOptions {
-            l0_compaction_trigger: 2,
-            l0_slowdown_trigger: 6,
-            l0_stop_trigger: 10,
-            l1_target_bytes: 8 << 10,
-            level_size_ratio: 2,
-            target_table_bytes: 4 << 10,
-            // Every codec path, at cheap levels: zstd-19 is covered by the codec test, and
-            // here compaction runs thousands of times.
-            level_compression: vec![
-                Compression::Lz4,
-                Compression::Zstd { level: 1 },
-                Compression::ZstdDictionary { level: 1 },
-            ],
-            ..CompactionOptions::default()
-        },
-        ..Options::default()
-    }
-}
-
-fn random_key(rng: &mut Rng) -> Vec<u8> {
-    // A small key space with shared prefixes, so overwrites, deletes and prefix scans meet.
-    let n = rng.below(300);
-    let mut k = format!("key/{:02}/{}", n % 17, n).into_bytes();
-    if rng.chance(5) {
-        k.clear(); // the empty key is a valid key
-    }
-    k
-}
-
-fn random_value(rng: &mut Rng) -> Vec<u8> {
-    let len = match rng.below(10) {
-        0 => 0,
-        1 => 2000 + rng.below(3000) as usize,
-        _ => rng.below(40) as usize,
-    };
-    rng.bytes(len)
-}
-
-fn model_range(m: &Model, lo: &Bound<Vec<u8>>, hi: &Bound<Vec<u8>>) -> Vec<(Vec<u8>, Vec<u8>)> {
-    use std::ops::RangeBounds;
-    // Filtered rather than `BTreeMap::range`, which panics when the start exceeds the end
-    // (the engine must return nothing there).
-    let r = (lo.clone(), hi.clone());
-    m.iter()
-        .filter(|(k, _)| r.contains(*k))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
-}
-
-fn random_bound(rng: &mut Rng) -> Bound<Vec<u8>> {
-    match rng.below(3) {
-        0 => Bound::Unbounded,
-        1 => Bound::Included(random_key(rng)),
-        _ => Bound::Excluded(random_key(rng)),
-    }
-}
-
-fn check_iter(
-    db_items: Vec<(Vec<u8>, Vec<u8>)>,
-    expected: Vec<(Vec<u8>, Vec<u8>)>,
-    what: &str,
-    step: usize,
-) {
-    assert_eq!(
-        db_items.len(),
-        expected.len(),
-        "{what} length at step {step}"
-    );
-    assert!(db_items == expected, "{what} contents at step {step}");
-}
-
-fn run(seed: u64, steps: usize) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut rng = Rng::new(seed);
-    let mut db = Db::open(dir.path(), options()).unwrap();
-    let mut model = Model::new();
-    let mut snapshots: Vec<(scipkv_engine::Snapshot, Model)> = Vec::new();
-
-    for step in 0..steps {
-        match rng.below(100) {
-            0..=34 => {
-                let (k, v) = (random_key(&mut rng), random_value(&mut rng));
-                db.put(&k, &v).unwrap();
-                model.insert(k, v);
-            }
-            35..=44 => {
-                let k = random_key(&mut rng);
-                db.delete(&k).unwrap();
-                model.remove(&k);
-            }
-            45..=54 => {
-                let mut b = WriteBatch::new();
-                for _ in 0..rng.below(20) {
-                    let k = random_key(&mut rng);
-                    if rng.chance(30) {
-                        b.delete(&k);
-                        model.remove(&k);
-                    } else {
-                        let v = random_value(&mut rng);
-                        b.put(&k, &v);
-                        model.insert(k, v);
-                    }
-                }
-                db.write(b).unwrap();
-            }
-            55..=69 => {
-                let k = random_key(&mut rng);
-                assert_eq!(
-                    db.get(&k).unwrap(),
-                    model.get(&k).cloned(),
-                    "get {k:?} at step {step}"
-                );
-            }
-            70..=72 => {
-                let keys: Vec<Vec<u8>> = (0..5).map(|_| random_key(&mut rng)).collect();
-                let want: Vec<_> = keys.iter().map(|k| model.get(k).cloned()).collect();
-                assert_eq!(
-                    db.multi_get(&keys).unwrap(),
-                    want,
-                    "multi_get at step {step}"
-                );
-            }
-            73..=80 => {
-                let (lo, hi) = (random_bound(&mut rng), random_bound(&mut rng));
-                let want = model_range(&model, &lo, &hi);
-                let range = (lo.clone(), hi.clone());
-                if rng.chance(50) {
-                    let got: Vec<_> = db.iter(range).map(Result::unwrap).collect();
-                    check_iter(got, want, "forward iter", step);
-                } else {
-                    let mut got: Vec<_> = db.iter(range).rev().map(Result::unwrap).collect();
-                    got.reverse();
-                    check_iter(got, want, "reverse iter", step);
-                }
-            }
-            81..=82 => {
-                // Both ends at once: alternate next and next_back until they meet.
-                let want: Vec<_> = model.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-                let mut it = db.iter::<&[u8]>(..);
-                let (mut front, mut back) = (Vec::new(), Vec::new());
-                loop {
-                    let from_front = rng.chance(50);
-                    let item = if from_front {
-                        it.next()
-                    } else {
-                        it.next_back()
-                    };
-                    match item {
-                        None => break,
-                        Some(r) if from_front => front.push(r.unwrap()),
-                        Some(r) => back.push(r.unwrap()),
-                    }
-                }
-                let mut all = front;
-                all.extend(back.into_iter().rev());
-                check_iter(all, want, "double-ended iter", step);
-            }
-            83..=85 => {
-                let p = format!("key/{:02}/", rng.below(17)).into_bytes();
-                let want: Vec<_> = model
-                    .iter()
-                    .filter(|(k, _)| k.starts_with(&p))
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect();
-                let got: Vec<_> = db.scan_prefix(&p).map(Result::unwrap).collect();
-                check_iter(got, want, "prefix scan", step);
-            }
-            86..=89 => {
-                if snapshots.len() < 4 {
-                    snapshots.push((db.snapshot(), model.clone()));
-                } else {
-                    snapshots.remove(rng.below(4) as usize);
-                }
-            }
-            90..=94 => {
-                if let Some((snap, m)) =
-                    snapshots.get(rng.below(snapshots.len().max(1) as u64) as usize)
-                {
-                    let k = random_key(&mut rng);
-                    assert_eq!(
-                        snap.get(&k).unwrap(),
-                        m.get(&k).cloned(),
-                        "snapshot get at step {step}"
-                    );
-                    let got: Vec<_> = snap.iter::<&[u8]>(..).map(Result::unwrap).collect();
-                    let want: Vec<_> = m.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-                    check_iter(got, want, "snapshot iter", step);
-                }
-            }
-            95..=96 => db.flush().unwrap(),
-            97 => db.compact_all().unwrap(),
-            _ => {
-                snapshots.clear();
-                db.close().unwrap();
-                db = Db::open(dir.path(), options()).unwrap();
-            }
-        }
-    }
-    let got: Vec<_> = db.iter::<&[u8]>(..).map(Result::unwrap).collect();
-    let want: Vec<_> = model.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-    check_iter(got, want, "final scan", steps);
-    let stats = db.stats();
-    let deep = stats.levels.iter().skip(2).filter(|l| l.files > 0).count();
-    assert!(
-        deep > 0,
-        "compaction should have run through the levels: {stats:?}"
-    );
-}
+use common::seed;
+use scipkv_engine::{Options, ReadPath};
 
 #[test]
 fn engine_matches_btreemap_model() {
     let s = seed("engine_matches_btreemap_model");
     for i in 0..3 {
-        run(s.wrapping_add(i), 2000);
+        let dir = tempfile::tempdir().unwrap();
+        let defaults = Options::default();
+        assert_eq!(defaults.read_path, ReadPath::Mmap);
+        model::run(
+            s.wrapping_add(i),
+            2000,
+            dir.path(),
+            defaults.read_path,
+            defaults.block_cache_bytes,
+        );
     }
 }

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use scipkv_engine::SyncMode;
+use scipkv_engine::{ReadPath, SyncMode};
 use serde::Deserialize;
 use thiserror::Error;
 
@@ -26,6 +26,9 @@ pub struct Config {
     pub sync: SyncMode,
     /// Engine memtable size in bytes; `None` keeps the engine's default.
     pub memtable_size: Option<usize>,
+    /// How tables are read: `mmap` (default), `pread`, or `io_uring` (`O_DIRECT` with batched
+    /// reads; falls back to pread where the kernel or filesystem cannot).
+    pub read_path: ReadPath,
     pub limits: ServerLimits,
 }
 
@@ -36,6 +39,7 @@ impl Default for Config {
             resp_addr: DEFAULT_RESP_ADDR.to_owned(),
             sync: SyncMode::Always,
             memtable_size: None,
+            read_path: ReadPath::default(),
             limits: ServerLimits::default(),
         }
     }
@@ -98,6 +102,8 @@ pub enum ConfigError {
     },
     #[error("invalid sync mode {0:?}: expected \"always\", \"never\" or \"interval:<ms>\"")]
     Sync(String),
+    #[error("invalid read_path {0:?}: expected \"mmap\", \"pread\" or \"io_uring\"")]
+    ReadPath(String),
     #[error("invalid setting {name}: {reason}")]
     Invalid { name: &'static str, reason: String },
 }
@@ -110,6 +116,7 @@ struct ConfigFile {
     resp_addr: Option<String>,
     sync: Option<String>,
     memtable_size: Option<usize>,
+    read_path: Option<String>,
     #[serde(default)]
     limits: LimitsFile,
 }
@@ -158,6 +165,9 @@ impl Config {
             config.sync = parse_sync(&sync)?;
         }
         config.memtable_size = file.memtable_size;
+        if let Some(p) = file.read_path {
+            config.read_path = ReadPath::from_name(&p).ok_or(ConfigError::ReadPath(p))?;
+        }
         let l = &mut config.limits;
         let f = file.limits;
         l.max_connections = f.max_connections.unwrap_or(l.max_connections);
@@ -230,6 +240,7 @@ mod tests {
             resp_addr = "0.0.0.0:1"
             sync = "interval:250"
             memtable_size = 1048576
+            read_path = "io_uring"
             [limits]
             max_connections = 5
             max_bulk_len = 100
@@ -243,6 +254,7 @@ mod tests {
         assert_eq!(config.resp_addr, "0.0.0.0:1");
         assert_eq!(config.sync, SyncMode::Interval(Duration::from_millis(250)));
         assert_eq!(config.memtable_size, Some(1 << 20));
+        assert_eq!(config.read_path, ReadPath::IoUring);
         assert_eq!(
             config.limits,
             ServerLimits {
@@ -274,6 +286,21 @@ mod tests {
         for bad in ["interval:0", "interval:", "sometimes", "interval:-1"] {
             assert!(parse_sync(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn read_paths() {
+        for (name, path) in [
+            ("mmap", ReadPath::Mmap),
+            ("pread", ReadPath::Pread),
+            ("io_uring", ReadPath::IoUring),
+        ] {
+            let config = Config::from_toml(&format!("read_path = {name:?}")).unwrap();
+            assert_eq!(config.read_path, path);
+        }
+        assert_eq!(Config::default().read_path, ReadPath::Mmap);
+        let err = Config::from_toml("read_path = \"uring\"").unwrap_err();
+        assert!(err.to_string().contains("io_uring"), "{err}");
     }
 
     #[test]

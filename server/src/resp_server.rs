@@ -50,6 +50,7 @@ pub fn serve(config: Config, on_listening: impl FnOnce(&Listening)) -> Result<()
         .map_err(ServerError::Runtime)?;
     let mut options = Options {
         sync: config.sync,
+        read_path: config.read_path,
         ..Options::default()
     };
     if let Some(size) = config.memtable_size {

@@ -1,12 +1,13 @@
 //! An open table: footer, dictionary, index, filter and properties verified and held in
 //! memory; data blocks read on demand, through the shared block cache when there is one.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::block::Block;
 use super::block_iter::BlockIter;
-use super::blockio::{MAX_BLOCK_LEN, read_block_bytes};
+use super::blockio::{MAX_BLOCK_LEN, TRAILER_LEN, read_block_bytes};
 use super::dict::{DictDecoder, read_dictionary};
 use super::filter::Filter;
 use super::footer::{FOOTER_LEN, Footer};
@@ -17,7 +18,7 @@ use crate::cache::{BlockCache, BlockKey};
 use crate::error::{Error, IoContext, Result};
 use crate::iter::InternalIterator;
 use crate::key::{self, Kind, MAX_SEQNO};
-use crate::storage::RandomAccessFile;
+use crate::storage::{RandomAccessFile, ReadRequest, read_batch};
 
 /// One entry found by [`Table::get`].
 #[derive(Debug, Clone, PartialEq)]
@@ -231,6 +232,11 @@ impl Table {
         })
     }
 
+    /// The data-block handle stored as an index value.
+    pub(super) fn data_handle(&self, index_value: &[u8]) -> Result<BlockHandle> {
+        self.decode_handle(index_value)
+    }
+
     /// Decodes the data-block handle stored as an index value.
     pub(super) fn data_block(&self, index_value: &[u8]) -> Result<Block> {
         let handle = self.decode_handle(index_value)?;
@@ -243,6 +249,15 @@ impl Table {
 
     /// The newest entry of `user_key` with seq <= snapshot (checks the bloom filter first, then one index search and one data block).
     pub fn get(&self, user_key: &[u8], snapshot: u64) -> Result<Option<TableEntry>> {
+        match self.locate(user_key, snapshot)? {
+            None => Ok(None),
+            Some(h) => self.get_in_block(self.read_block(h)?, user_key, snapshot),
+        }
+    }
+
+    /// The data block [`Table::get`] would search for `user_key`, or `None` when the filter
+    /// or the index rules the key out (no data-block I/O).
+    pub(crate) fn locate(&self, user_key: &[u8], snapshot: u64) -> Result<Option<BlockHandle>> {
         if !self.may_contain(user_key) {
             return Ok(None);
         }
@@ -254,7 +269,18 @@ impl Table {
         }
         // The block whose separator is the first >= target holds the first key >= target,
         // unless that key has a different user key (then the answer is "absent" anyway).
-        let mut data = BlockIter::new(self.data_block(index.value())?);
+        Ok(Some(self.decode_handle(index.value())?))
+    }
+
+    /// The second half of [`Table::get`]: searches `block` (from [`Table::locate`]).
+    pub(crate) fn get_in_block(
+        &self,
+        block: Block,
+        user_key: &[u8],
+        snapshot: u64,
+    ) -> Result<Option<TableEntry>> {
+        let target = key::lookup_key(user_key, snapshot.min(MAX_SEQNO));
+        let mut data = BlockIter::new(block);
         data.seek(&target)?;
         if !data.valid() {
             return Ok(None);
@@ -277,6 +303,106 @@ impl Table {
             seq: found.seq,
             value: data.value().to_vec(),
         }))
+    }
+
+    /// Loads data blocks of one or more tables at once: blocks in the block cache are taken
+    /// from it, the others are read with one [`read_batch`] (a single io_uring submission
+    /// on [`crate::ReadPath::IoUring`]), verified exactly as [`Table::get`] verifies them,
+    /// and cached. A block asked for twice is read once. Results are in request order.
+    pub(crate) fn read_blocks(reqs: &[(&Table, BlockHandle)]) -> Vec<Result<Block>> {
+        let mut out: Vec<Option<Result<Block>>> = Vec::with_capacity(reqs.len());
+        // Misses to read: (table, handle, request indices waiting for it).
+        let mut misses: Vec<(&Table, BlockHandle, Vec<usize>)> = Vec::new();
+        let mut seen: HashMap<(*const Table, u64), usize> = HashMap::new();
+        for (i, &(t, h)) in reqs.iter().enumerate() {
+            if let Some(&m) = seen.get(&(t as *const Table, h.offset)) {
+                misses[m].2.push(i);
+                out.push(None);
+                continue;
+            }
+            let key = BlockKey {
+                file: t.file_number,
+                offset: h.offset,
+            };
+            if let Some(bytes) = t.cache.as_ref().and_then(|c| c.get(&key)) {
+                t.cache_hits.fetch_add(1, Ordering::Relaxed);
+                out.push(Some(Block::from_arc(bytes, t.name.clone(), h.offset)));
+                continue;
+            }
+            // A handle outside the data region is corrupt: the single-block path reports it
+            // without reading.
+            let framed = h.size.checked_add(TRAILER_LEN as u64);
+            if framed.is_none_or(|n| h.offset.checked_add(n).is_none_or(|e| e > t.data_end)) {
+                out.push(Some(t.read_block(h)));
+                continue;
+            }
+            seen.insert((t as *const Table, h.offset), misses.len());
+            misses.push((t, h, vec![i]));
+            out.push(None);
+        }
+        let batch: Vec<ReadRequest<'_>> = misses
+            .iter()
+            .map(|&(t, h, _)| ReadRequest {
+                file: &*t.file,
+                offset: h.offset,
+                // In range of the data region (checked above), so it fits.
+                len: (h.size + TRAILER_LEN as u64) as usize,
+            })
+            .collect();
+        for (raw, (t, h, waiting)) in read_batch(&batch).into_iter().zip(misses) {
+            let block = match raw {
+                Ok(bytes) => t.block_from_framed(h, bytes),
+                // The single-block path rereads and reports the error with its context.
+                Err(_) => t.read_block(h),
+            };
+            let mut waiting = waiting.into_iter();
+            let last = waiting.next_back();
+            for i in waiting {
+                out[i] = Some(block.as_ref().map(Clone::clone).map_err(duplicate_error));
+            }
+            if let Some(i) = last {
+                out[i] = Some(block);
+            }
+        }
+        out.into_iter()
+            .map(|b| b.expect("every request was answered"))
+            .collect()
+    }
+
+    /// Verifies, decompresses and caches a block read by [`Table::read_blocks`], through the
+    /// same checks as every other data-block read.
+    fn block_from_framed(&self, h: BlockHandle, framed: Vec<u8>) -> Result<Block> {
+        self.blocks_read.fetch_add(1, Ordering::Relaxed);
+        let file = Prefetched {
+            base: h.offset,
+            bytes: framed,
+        };
+        let raw: Arc<[u8]> = read_block_bytes(
+            &file,
+            &self.name,
+            h,
+            self.data_end,
+            MAX_BLOCK_LEN,
+            self.dict.as_ref(),
+        )?
+        .into();
+        let block = Block::from_arc(Arc::clone(&raw), self.name.clone(), h.offset)?;
+        if let Some(cache) = &self.cache {
+            cache.insert(
+                BlockKey {
+                    file: self.file_number,
+                    offset: h.offset,
+                },
+                raw,
+            );
+        }
+        Ok(block)
+    }
+
+    /// True when the file is read without kernel readahead (`O_DIRECT`), so sequential
+    /// iterators should read ahead themselves.
+    pub(super) fn wants_readahead(&self) -> bool {
+        self.file.direct().is_some()
     }
 
     pub fn iter(self: &Arc<Self>) -> TableIter {
@@ -313,5 +439,57 @@ impl Table {
 
     pub fn file_number(&self) -> u64 {
         self.file_number
+    }
+}
+
+/// Bytes already read from `[base, base + bytes.len())` of a table, presented as a file so
+/// that batched reads go through the very same [`read_block_bytes`] checks.
+#[derive(Debug)]
+struct Prefetched {
+    base: u64,
+    bytes: Vec<u8>,
+}
+
+impl RandomAccessFile for Prefetched {
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+        let start = offset
+            .checked_sub(self.base)
+            .and_then(|s| usize::try_from(s).ok());
+        match start.and_then(|s| self.bytes.get(s..s.checked_add(buf.len())?)) {
+            Some(src) => {
+                buf.copy_from_slice(src);
+                Ok(())
+            }
+            None => Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "read outside the prefetched range",
+            )),
+        }
+    }
+
+    fn len(&self) -> u64 {
+        self.base + self.bytes.len() as u64
+    }
+}
+
+/// A copy of `e` for a second caller waiting on the same failed block read (`Error` is not
+/// `Clone`): same variant, same file and offset, same OS error code.
+fn duplicate_error(e: &Error) -> Error {
+    match e {
+        Error::Corruption { file, offset, what } => {
+            Error::corruption(file.clone(), *offset, what.clone())
+        }
+        Error::Io { context, source } => Error::io(
+            context.clone(),
+            match source.raw_os_error() {
+                Some(code) => std::io::Error::from_raw_os_error(code),
+                None => std::io::Error::new(source.kind(), source.to_string()),
+            },
+        ),
+        Error::InvalidArgument(m) => Error::InvalidArgument(m.clone()),
+        other => Error::io(
+            "reading a data block",
+            std::io::Error::other(other.to_string()),
+        ),
     }
 }

@@ -9,9 +9,14 @@ use std::io;
 use std::sync::Arc;
 
 pub mod fault;
+mod aligned;
 mod fs;
+mod uring;
 
 pub use fs::{FsStorage, ReadPath};
+pub use uring::{
+    DirectFile, ReadPathStats, disable_io_uring_on_this_thread, io_uring_available, read_path_stats,
+};
 
 /// A data directory.
 pub trait Storage: Send + Sync + Debug + 'static {
@@ -102,4 +107,43 @@ pub trait RandomAccessFile: Send + Sync + Debug {
         self.read_exact_at(&mut buf, offset)?;
         Ok(buf)
     }
+
+    /// `Some` for a file opened for direct reads ([`ReadPath::IoUring`]): [`read_batch`]
+    /// submits the reads of all such files together. Wrappers may forward it.
+    fn direct(&self) -> Option<&DirectFile> {
+        None
+    }
+}
+
+/// One range to read with [`read_batch`].
+#[derive(Debug, Clone, Copy)]
+pub struct ReadRequest<'a> {
+    pub file: &'a dyn RandomAccessFile,
+    pub offset: u64,
+    pub len: usize,
+}
+
+/// Reads many ranges, possibly of different files, each answered like
+/// [`RandomAccessFile::read_vec`]. The reads of direct files go to the kernel together (one
+/// io_uring submission per ring-full); other files are read one after another.
+pub fn read_batch(reqs: &[ReadRequest<'_>]) -> Vec<io::Result<Vec<u8>>> {
+    let mut out: Vec<Option<io::Result<Vec<u8>>>> = Vec::with_capacity(reqs.len());
+    let mut direct = Vec::new();
+    let mut direct_idx = Vec::new();
+    for (i, r) in reqs.iter().enumerate() {
+        match r.file.direct() {
+            Some(f) => {
+                out.push(None);
+                direct.push((f, r.offset, r.len));
+                direct_idx.push(i);
+            }
+            None => out.push(Some(r.file.read_vec(r.offset, r.len))),
+        }
+    }
+    for (res, i) in uring::read_direct(&direct).into_iter().zip(direct_idx) {
+        out[i] = Some(res);
+    }
+    out.into_iter()
+        .map(|r| r.expect("every request was answered"))
+        .collect()
 }
