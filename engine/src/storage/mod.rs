@@ -8,8 +8,8 @@ use std::fmt::Debug;
 use std::io;
 use std::sync::Arc;
 
-pub mod fault;
 mod aligned;
+pub mod fault;
 mod fs;
 mod uring;
 
