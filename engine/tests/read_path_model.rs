@@ -18,7 +18,7 @@ fn run_all(name: &str, read_path: ReadPath, cache: usize, seeds: u64) {
     let s = seed(name);
     for i in 0..seeds {
         let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-        model::run(s.wrapping_add(i), 3000, dir.path(), read_path, cache);
+        model::run(s.wrapping_add(i), 2000, dir.path(), read_path, cache);
     }
 }
 
