@@ -10,9 +10,8 @@ use crate::iter::InternalIterator;
 use crate::iter::merge::MergingIterator;
 use crate::key::{self, SeqNo};
 use crate::options::Options;
-use crate::sstable::{Codec, Table, TableBuilder, TableOptions, sample_blocks, train_dictionary};
+use crate::sstable::{Codec, TableBuilder, TableOptions, sample_blocks, train_dictionary};
 use crate::storage::Storage;
-use crate::version::edit::TableMeta;
 use crate::version::levels::TableFile;
 use crate::version::names::table_name;
 use crate::version::set::VersionSet;
@@ -166,26 +165,8 @@ fn write_outputs(
             .map_err(|e| Error::io("syncing the directory after compaction", e))?;
     }
     for (number, name, summary) in finished {
-        let file = storage
-            .open_read(&name)
-            .map_err(|e| Error::io(format!("opening {name}"), e))?;
-        let table = Arc::new(Table::open_with_cache(
-            file,
-            name.clone(),
-            number,
-            Some(Arc::clone(cache)),
-        )?);
-        let p = &summary.props;
+        let (meta, table) = crate::db::open_written(&**storage, &name, number, &summary, cache)?;
         out.bytes_out += summary.file_size;
-        let meta = TableMeta {
-            number,
-            file_size: summary.file_size,
-            smallest: p.smallest_key.clone(),
-            largest: p.largest_key.clone(),
-            smallest_seq: p.smallest_seq,
-            largest_seq: p.largest_seq,
-            num_entries: p.num_entries,
-        };
         out.outputs.push(Arc::new(TableFile::new(
             meta,
             table,

@@ -169,6 +169,18 @@ pub(crate) fn build_table(
     storage
         .sync_dir()
         .map_err(|e| Error::io(format!("syncing the directory after writing {name}"), e))?;
+    open_written(storage, name, number, &summary, cache)
+}
+
+/// Opens a table just written and synced (a flush or compaction output) and describes it
+/// for the manifest.
+pub(crate) fn open_written(
+    storage: &dyn crate::storage::Storage,
+    name: &str,
+    number: u64,
+    summary: &crate::sstable::TableSummary,
+    cache: &Arc<crate::cache::BlockCache>,
+) -> Result<(TableMeta, Arc<Table>)> {
     let file = storage
         .open_read(name)
         .map_err(|e| Error::io(format!("opening {name}"), e))?;

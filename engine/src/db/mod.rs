@@ -33,6 +33,7 @@ mod stats;
 mod write;
 
 pub use api::LiveTable;
+pub(crate) use flush::open_written;
 pub use iter::DbIter;
 pub use snapshot::Snapshot;
 pub use stats::{DbStats, LevelStats, RecoveryInfo};

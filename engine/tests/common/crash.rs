@@ -218,3 +218,37 @@ fn check_no_orphans(dir: &Path, live_tables: usize, round: u64) {
         "round {round}: {counts:?}"
     );
 }
+
+/// The whole `main` of a crash-test binary (`harness = false`): runs the child when this
+/// process is one, answers a test runner's `--list`, honours a name filter, and otherwise runs
+/// `run(seed, kills)` with `SCIPKV_CRASH_KILLS` (default `default_kills`) and a printed seed.
+pub fn main_with(name: &str, default_kills: u64, run: impl FnOnce(u64, u64)) {
+    if let Ok(dir) = std::env::var("SCIPKV_CRASH_CHILD_DIR") {
+        let seed = std::env::var("SCIPKV_CRASH_CHILD_SEED")
+            .unwrap()
+            .parse()
+            .unwrap();
+        let path = std::env::var("SCIPKV_CRASH_CHILD_READ_PATH").unwrap();
+        child(Path::new(&dir), seed, ReadPath::from_name(&path).unwrap());
+        return;
+    }
+    let all: Vec<String> = std::env::args().collect();
+    if all.iter().any(|a| a == "--list") {
+        // The listing format of libtest, which cargo-nextest reads.
+        if !all.iter().any(|a| a == "--ignored") {
+            println!("{name}: test");
+        }
+        return;
+    }
+    // Accept (and ignore) the arguments test runners pass; a filter that does not match
+    // this binary's one test skips it, as the standard harness would.
+    let filters: Vec<&String> = all.iter().skip(1).filter(|a| !a.starts_with('-')).collect();
+    if filters.iter().any(|f| !name.contains(f.as_str())) {
+        println!("0 passed, 0 failed");
+        return;
+    }
+    let kills = std::env::var("SCIPKV_CRASH_KILLS").map_or(default_kills, |k| k.parse().unwrap());
+    let seed = crate::common::seed(name);
+    run(seed, kills);
+    println!("1 passed, 0 failed");
+}
