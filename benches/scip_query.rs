@@ -21,6 +21,9 @@ impl Rng {
     }
 }
 
+/// A sampled position: (path, line, character, occurrences of its symbol in the index).
+type Pos = (String, u32, u32, usize);
+
 fn report(kind: &str, mut v: Vec<Duration>) {
     v.sort();
     println!(
@@ -58,10 +61,15 @@ fn main() {
             continue;
         }
         let o = &d.occurrences[rng.below(d.occurrences.len())];
-        positions.push((d.relative_path.clone(), o.range[0] as u32, o.range[1] as u32, counts[&o.symbol]));
+        positions.push((
+            d.relative_path.clone(),
+            o.range[0] as u32,
+            o.range[1] as u32,
+            counts[&o.symbol],
+        ));
     }
     let t = Target::latest("t", "rxjs");
-    let time = |f: &mut dyn FnMut(&(String, u32, u32, usize))| -> Vec<Duration> {
+    let time = |f: &mut dyn FnMut(&Pos)| -> Vec<Duration> {
         for p in positions.iter().take(200) {
             f(p); // warm
         }
@@ -74,9 +82,18 @@ fn main() {
             })
             .collect()
     };
-    report("definition", time(&mut |p| drop(store.definition(&t, &p.0, p.1, p.2).unwrap())));
-    report("hover", time(&mut |p| drop(store.hover(&t, &p.0, p.1, p.2).unwrap())));
-    report("occurrences at position", time(&mut |p| drop(store.occurrences(&t, &p.0, p.1, p.2).unwrap())));
+    report(
+        "definition",
+        time(&mut |p| drop(store.definition(&t, &p.0, p.1, p.2).unwrap())),
+    );
+    report(
+        "hover",
+        time(&mut |p| drop(store.hover(&t, &p.0, p.1, p.2).unwrap())),
+    );
+    report(
+        "occurrences at position",
+        time(&mut |p| drop(store.occurrences(&t, &p.0, p.1, p.2).unwrap())),
+    );
     let mut small = Vec::new();
     let mut all = Vec::new();
     for p in &positions {
@@ -90,8 +107,19 @@ fn main() {
     }
     report("references (symbol <= 1000 occ.)", small);
     report("references (all)", all);
-    report("document symbols", time(&mut |p| drop(store.document_symbols(&t, &p.0).unwrap())));
-    let names = ["Observable", "map", "subscr", "pipe", "Subject", "mergeMap", "xyzzy"];
+    report(
+        "document symbols",
+        time(&mut |p| drop(store.document_symbols(&t, &p.0).unwrap())),
+    );
+    let names = [
+        "Observable",
+        "map",
+        "subscr",
+        "pipe",
+        "Subject",
+        "mergeMap",
+        "xyzzy",
+    ];
     let mut ws = Vec::new();
     for i in 0..n.min(2000) {
         let q = names[i % names.len()];

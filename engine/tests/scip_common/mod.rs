@@ -52,6 +52,9 @@ pub fn open_store(dir: &Path) -> ScipStore {
 
 type Scoped = (String, Option<String>);
 
+/// An occurrence: range, symbol, roles, override documentation.
+pub type Occ = (Range, String, i32, Vec<String>);
+
 fn scoped(sym: &str, path: &str) -> Scoped {
     (sym.to_owned(), is_local(sym).then(|| path.to_owned()))
 }
@@ -63,7 +66,7 @@ pub struct Reference {
     pub docs: Vec<Document>,
     /// Per document path: occurrences `(range, symbol, roles, override docs)`, stably
     /// sorted by range.
-    occs: HashMap<String, Vec<(Range, String, i32, Vec<String>)>>,
+    occs: HashMap<String, Vec<Occ>>,
     by_symbol: HashMap<Scoped, Vec<(String, Range, i32)>>,
     /// (path or None for external, info); first per document.
     infos: HashMap<Scoped, Vec<(Option<String>, SymbolInformation)>>,
@@ -179,7 +182,7 @@ impl Reference {
     }
 
     /// Occurrences at a position, innermost first.
-    pub fn at(&self, path: &str, line: u32, ch: u32) -> Vec<(Range, String, i32, Vec<String>)> {
+    pub fn at(&self, path: &str, line: u32, ch: u32) -> Vec<Occ> {
         let mut v: Vec<_> = self.occs[path]
             .iter()
             .filter(|o| o.0.contains(line, ch))

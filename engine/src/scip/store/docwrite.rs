@@ -223,6 +223,27 @@ pub fn write_document(
             );
         }
     }
+    // Definitions without `SymbolInformation` (scip-python emits none for classes) are
+    // searchable too, by their descriptor name.
+    if !external {
+        let mut defined: Vec<&str> = postings
+            .iter()
+            .filter(|(sym, list)| {
+                !is_local(sym)
+                    && !infos.contains_key(*sym)
+                    && list.iter().any(|p| p.roles & role::DEFINITION != 0)
+            })
+            .map(|(sym, _)| *sym)
+            .collect();
+        defined.sort_unstable();
+        for sym in defined {
+            let name = symbol_name(sym, None);
+            batch.put(
+                keys.name(&name.to_lowercase(), sym, hash),
+                encode_name(0, &name),
+            );
+        }
+    }
     if !info_syms.is_empty() {
         batch.put(keys.info_list(hash), encode_list(&info_syms));
     }

@@ -203,8 +203,21 @@ impl ScipStore {
             }
         }
         let lk = keys.info_list(hash);
-        if let Some(v) = self.db.get(&lk)? {
-            for sym in decode(&lk, &v, decode_list)? {
+        let with_info = match self.db.get(&lk)? {
+            Some(v) => decode(&lk, &v, decode_list)?,
+            None => Vec::new(),
+        };
+        if !header.path.is_empty() {
+            let listed: HashSet<&str> = with_info.iter().map(String::as_str).collect();
+            for s in &defined {
+                if !is_local(s) && !listed.contains(s.as_str()) {
+                    let name = symbol_name(s, None);
+                    out.push(keys.name(&name.to_lowercase(), s, hash));
+                }
+            }
+        }
+        if !with_info.is_empty() {
+            for sym in with_info {
                 let ik = keys.symbol_doc(tag::INFO, &sym, hash);
                 let Some(iv) = self.db.get(&ik)? else {
                     continue;

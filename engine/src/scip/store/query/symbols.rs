@@ -133,8 +133,23 @@ impl ScipStore {
         s: &SymRef,
         include_declaration: bool,
     ) -> StoreResult<Vec<Location>> {
-        let mut set = r.related(s, rel::IS_REFERENCE, true, true)?;
-        set.insert(s.clone());
+        self.references_of_all(r, std::slice::from_ref(s), include_declaration)
+    }
+
+    /// References of several symbols at once: the union of their `is_reference` families is
+    /// read once (where declaration merging puts dozens of related symbols at one position,
+    /// reading per symbol would read the same family dozens of times).
+    pub(crate) fn references_of_all(
+        &self,
+        r: &Resolved,
+        syms: &[SymRef],
+        include_declaration: bool,
+    ) -> StoreResult<Vec<Location>> {
+        let mut set = BTreeSet::new();
+        for s in syms {
+            set.extend(r.related(s, rel::IS_REFERENCE, true, true)?);
+            set.insert(s.clone());
+        }
         let mut out = Vec::new();
         for m in &set {
             for (h, ps) in r.postings(tag::REFERENCES, m)? {
@@ -228,9 +243,19 @@ impl ScipStore {
         character: u32,
         include_declaration: bool,
     ) -> StoreResult<Vec<Location>> {
-        self.at_position(t, path, line, character, |r, s| {
-            self.references_of(r, s, include_declaration)
-        })
+        let Some((r, h, found)) = self.at(t, path, line, character)? else {
+            return Ok(Vec::new());
+        };
+        let syms: BTreeSet<SymRef> = found
+            .iter()
+            .map(|o| SymRef::new(&o.symbol, Some(h)))
+            .collect();
+        let syms: Vec<SymRef> = syms.into_iter().collect();
+        Ok(canonical(self.references_of_all(
+            &r,
+            &syms,
+            include_declaration,
+        )?))
     }
 
     /// Definitions of the symbols that implement the symbols at a position.
