@@ -105,5 +105,5 @@ fn django_queries_match_reference() {
 
 #[test]
 fn rxjs_queries_match_reference() {
-    check("rxjs.scip.zst", "rxjs", "54796b38a", 1000);
+    check("rxjs.scip.zst", "rxjs", "54796b38a", 300);
 }

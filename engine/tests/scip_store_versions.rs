@@ -160,11 +160,15 @@ fn tenants_are_isolated() {
         .unwrap();
     assert!(store.projects("b").unwrap().is_empty());
     let r = Reference::load(&scip_file(f), "rxjs", v);
-    let d = r.docs.iter().find(|d| !d.occurrences.is_empty()).unwrap();
-    let (line, ch) = (
-        d.occurrences[0].range[0] as u32,
-        d.occurrences[0].range[1] as u32,
-    );
+    // The first occurrence with a non-empty range (scip-typescript opens files with a
+    // zero-width module definition, which contains no position).
+    let (d, o) = r
+        .docs
+        .iter()
+        .flat_map(|d| d.occurrences.iter().map(move |o| (d, o)))
+        .find(|(_, o)| o.range.len() == 3 && o.range[2] > o.range[1])
+        .unwrap();
+    let (line, ch) = (o.range[0] as u32, o.range[1] as u32);
     assert!(
         !store
             .references(

@@ -239,15 +239,15 @@ impl Reference {
     }
 
     fn occurrences_of(&self, set: &BTreeSet<Scoped>, include_decl: bool) -> Vec<Location> {
-        let mut out = Vec::new();
+        let mut places = BTreeSet::new();
         for m in set {
             for o in self.by_symbol.get(m).into_iter().flatten() {
                 if include_decl || o.2 & role::DEFINITION == 0 {
-                    out.push(self.loc(&o.0, o.1));
+                    places.insert((o.0.as_str(), o.1));
                 }
             }
         }
-        out
+        places.into_iter().map(|(p, r)| self.loc(p, r)).collect()
     }
 
     pub fn implementations_of(&self, s: &Scoped) -> Vec<Location> {

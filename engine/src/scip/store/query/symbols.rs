@@ -150,17 +150,23 @@ impl ScipStore {
             set.extend(r.related(s, rel::IS_REFERENCE, true, true)?);
             set.insert(s.clone());
         }
-        let mut out = Vec::new();
+        // Merged declarations put one occurrence per declaration at the same range, so the
+        // raw list repeats each place many times: deduplicate on (document, range) before
+        // building locations.
+        let mut places = std::collections::HashSet::new();
         for m in &set {
             for (h, ps) in r.postings(tag::REFERENCES, m)? {
-                out.extend(
+                places.extend(
                     ps.iter()
                         .filter(|p| include_declaration || p.roles & role::DEFINITION == 0)
-                        .filter_map(|p| r.location(h, p.range)),
+                        .map(|p| (h, p.range)),
                 );
             }
         }
-        Ok(out)
+        Ok(places
+            .into_iter()
+            .filter_map(|(h, range)| r.location(h, range))
+            .collect())
     }
 
     pub(crate) fn implementations_of(
