@@ -35,8 +35,13 @@ fn report(kind: &str, mut v: Vec<Duration>) {
 }
 
 fn main() {
-    let n = if full_run() { 5000 } else { 50 };
-    let raw = raw_index("rxjs.scip.zst");
+    let full = full_run();
+    let n = if full { 5000 } else { 50 };
+    let raw = raw_index(if full {
+        "rxjs.scip.zst"
+    } else {
+        "rxjs-01-be72ebf1a.scip.zst"
+    });
     let dir = tempfile::tempdir().unwrap();
     let store = ScipStore::open(dir.path()).unwrap();
     store.ingest("t", "rxjs", "v", &raw[..]).unwrap();

@@ -156,7 +156,9 @@ fn execute(cmd: ScipCommand) -> Result<String, StoreError> {
                 )));
             }
             let gc = store.gc(&a.store.tenant)?;
-            json(&serde_json::json!({"deleted": {"project": a.project, "version": a.version}, "gc": gc}))
+            json(
+                &serde_json::json!({"deleted": {"project": a.project, "version": a.version}, "gc": gc}),
+            )
         }
         ScipCommand::Gc(a) => json(&open(&a)?.gc(&a.tenant)?),
     }

@@ -10,7 +10,11 @@ use std::time::Duration;
 pub fn scip_path(name: &str) -> PathBuf {
     let root = std::env::var_os("SCIPKV_SHARED")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join("shared"));
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("..")
+                .join("shared")
+        });
     let p = root.join("scip").join(name);
     assert!(p.is_file(), "missing {}: set SCIPKV_SHARED", p.display());
     p
@@ -20,7 +24,10 @@ pub fn scip_path(name: &str) -> PathBuf {
 pub fn raw_index(name: &str) -> Vec<u8> {
     let f = std::fs::File::open(scip_path(name)).unwrap();
     let mut out = Vec::new();
-    zstd::stream::read::Decoder::new(f).unwrap().read_to_end(&mut out).unwrap();
+    zstd::stream::read::Decoder::new(f)
+        .unwrap()
+        .read_to_end(&mut out)
+        .unwrap();
     out
 }
 
