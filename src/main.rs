@@ -1,5 +1,7 @@
 //! The `scipkv` command.
 
+mod cli_scip;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -24,6 +26,8 @@ enum Command {
     /// Prints one JSON line to stdout once listening, e.g.
     /// {"event":"listening","resp":"127.0.0.1:6380","data":"/abs/scipkv-data"}.
     Serve(ServeArgs),
+    #[command(flatten)]
+    Scip(cli_scip::ScipCommand),
 }
 
 #[derive(Debug, clap::Args)]
@@ -43,6 +47,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => serve(args),
+        Command::Scip(c) => cli_scip::run(c),
     }
 }
 

@@ -10,6 +10,7 @@ pub mod error;
 pub mod proto;
 pub mod range;
 pub mod reader;
+pub mod store;
 pub mod symbol;
 pub mod testdata;
 pub mod validate;

@@ -1,0 +1,50 @@
+//! Shared by the SCIP benches: locating data, decompressing, percentiles.
+
+#![allow(dead_code, reason = "each bench uses a subset")]
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// `$SCIPKV_SHARED/scip/<name>`, else `../shared/scip/<name>` relative to the workspace root.
+pub fn scip_path(name: &str) -> PathBuf {
+    let root = std::env::var_os("SCIPKV_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("..")
+                .join("shared")
+        });
+    let p = root.join("scip").join(name);
+    assert!(p.is_file(), "missing {}: set SCIPKV_SHARED", p.display());
+    p
+}
+
+/// The raw (decompressed) index bytes.
+pub fn raw_index(name: &str) -> Vec<u8> {
+    let f = std::fs::File::open(scip_path(name)).unwrap();
+    let mut out = Vec::new();
+    zstd::stream::read::Decoder::new(f)
+        .unwrap()
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+/// Full run under `cargo bench`; a quick smoke run under `cargo test --benches`.
+pub fn full_run() -> bool {
+    std::env::args().any(|a| a == "--bench")
+}
+
+pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[i]
+}
+
+/// Physical bytes of every table after a flush (WAL excluded: it is recycled).
+pub fn table_bytes(db: &scipkv_engine::Db) -> u64 {
+    db.stats().levels.iter().map(|l| l.bytes).sum()
+}

@@ -1,0 +1,181 @@
+//! Building blocks of stored values: ranges, strings, front-coded string lists, postings.
+//! Byte layouts are in `format-spec/scip-schema.md` §Values.
+//!
+//! Every decoder reads through [`Reader`], which bounds each length by the bytes left, and
+//! every count is checked against the bytes left before anything is allocated, so a corrupt
+//! value is an error, never a panic or a huge allocation.
+
+use crate::coding::{DecodeError, Reader, put_bytes, put_varint};
+use crate::scip::Range;
+
+/// The only value format version so far; the first byte of every value.
+pub const FORMAT_V1: u8 = 1;
+
+/// Reads and checks the leading format version byte.
+pub fn version(r: &mut Reader<'_>, what: &str) -> Result<(), DecodeError> {
+    let v = r.u8(what)?;
+    if v != FORMAT_V1 {
+        return Err(r.err(format!("{what}: unknown format version {v}")));
+    }
+    Ok(())
+}
+
+/// A count of items each at least `min_item_bytes` long: bounded by what is left.
+pub fn count(r: &mut Reader<'_>, min_item_bytes: usize, what: &str) -> Result<usize, DecodeError> {
+    let max = r.remaining() / min_item_bytes.max(1);
+    Ok(r.varint_max(max as u64, what)? as usize)
+}
+
+pub fn put_u32(buf: &mut Vec<u8>, v: u32) {
+    put_varint(buf, u64::from(v));
+}
+
+pub fn get_u32(r: &mut Reader<'_>, what: &str) -> Result<u32, DecodeError> {
+    Ok(r.varint_max(u64::from(u32::MAX), what)? as u32)
+}
+
+/// SCIP enums and role bitsets are `i32`; stored as their two's-complement `u32`.
+pub fn put_i32(buf: &mut Vec<u8>, v: i32) {
+    put_u32(buf, v as u32);
+}
+
+pub fn get_i32(r: &mut Reader<'_>, what: &str) -> Result<i32, DecodeError> {
+    Ok(get_u32(r, what)? as i32)
+}
+
+pub fn put_str(buf: &mut Vec<u8>, s: &str) {
+    put_bytes(buf, s.as_bytes());
+}
+
+pub fn get_str(r: &mut Reader<'_>, what: &str) -> Result<String, DecodeError> {
+    let b = r.length_prefixed(what)?;
+    String::from_utf8(b.to_vec()).map_err(|_| r.err(format!("{what}: not UTF-8")))
+}
+
+/// `start_line - base`, `start_char`, `end_line - start_line`, `end_char`. Deltas keep sorted
+/// lists of ranges small.
+pub fn put_range(buf: &mut Vec<u8>, r: &Range, base_line: u32) {
+    put_u32(buf, r.start_line.wrapping_sub(base_line));
+    put_u32(buf, r.start_char);
+    put_u32(buf, r.end_line - r.start_line);
+    put_u32(buf, r.end_char);
+}
+
+pub fn get_range(r: &mut Reader<'_>, base_line: u32, what: &str) -> Result<Range, DecodeError> {
+    let start_line = base_line
+        .checked_add(get_u32(r, what)?)
+        .ok_or_else(|| r.err(format!("{what}: line overflows")))?;
+    let start_char = get_u32(r, what)?;
+    let end_line = start_line
+        .checked_add(get_u32(r, what)?)
+        .ok_or_else(|| r.err(format!("{what}: line overflows")))?;
+    let end_char = get_u32(r, what)?;
+    Ok(Range {
+        start_line,
+        start_char,
+        end_line,
+        end_char,
+    })
+}
+
+/// Front-coded list of strings, which the caller has sorted: each entry stores the length it
+/// shares with the previous one and the rest. Symbols in one document share long prefixes
+/// (`scip-typescript npm rxjs 8.0.0 src/internal/...`), so this is most of their size saved.
+pub fn put_front_coded(buf: &mut Vec<u8>, sorted: &[&str]) {
+    put_varint(buf, sorted.len() as u64);
+    let mut prev: &[u8] = &[];
+    for s in sorted {
+        let s = s.as_bytes();
+        let shared = prev.iter().zip(s).take_while(|(a, b)| a == b).count();
+        put_varint(buf, shared as u64);
+        put_bytes(buf, &s[shared..]);
+        prev = s;
+    }
+}
+
+pub fn get_front_coded(r: &mut Reader<'_>, what: &str) -> Result<Vec<String>, DecodeError> {
+    let n = count(r, 2, what)?;
+    let mut out: Vec<String> = Vec::with_capacity(n);
+    let mut prev: Vec<u8> = Vec::new();
+    for _ in 0..n {
+        let shared = r.varint_max(prev.len() as u64, what)? as usize;
+        let rest = r.length_prefixed(what)?;
+        prev.truncate(shared);
+        prev.extend_from_slice(rest);
+        let s = std::str::from_utf8(&prev).map_err(|_| r.err(format!("{what}: not UTF-8")))?;
+        out.push(s.to_owned());
+    }
+    Ok(out)
+}
+
+/// One occurrence of a symbol: where and in which roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Posting {
+    pub range: Range,
+    pub roles: i32,
+}
+
+/// A `DEFINITION` or `REFERENCES` value: postings sorted by range.
+pub fn encode_postings(postings: &[Posting]) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(2 + postings.len() * 6);
+    buf.push(FORMAT_V1);
+    put_varint(&mut buf, postings.len() as u64);
+    let mut base = 0;
+    for p in postings {
+        put_range(&mut buf, &p.range, base);
+        put_i32(&mut buf, p.roles);
+        base = p.range.start_line;
+    }
+    buf
+}
+
+pub fn decode_postings(v: &[u8]) -> Result<Vec<Posting>, DecodeError> {
+    let mut r = Reader::new(v);
+    version(&mut r, "postings")?;
+    let n = count(&mut r, 5, "postings count")?;
+    let mut out = Vec::with_capacity(n);
+    let mut base = 0;
+    for _ in 0..n {
+        let range = get_range(&mut r, base, "posting range")?;
+        let roles = get_i32(&mut r, "posting roles")?;
+        base = range.start_line;
+        out.push(Posting { range, roles });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn front_coding_round_trips() {
+        let list = ["a b c", "a b d", "a bz", "x"];
+        let mut buf = Vec::new();
+        put_front_coded(&mut buf, &list);
+        let got = get_front_coded(&mut Reader::new(&buf), "t").unwrap();
+        assert_eq!(got, list);
+    }
+
+    #[test]
+    fn postings_round_trip_and_reject_garbage() {
+        let p = vec![
+            Posting {
+                range: Range::from_scip(&[3, 1, 4]).unwrap(),
+                roles: 1,
+            },
+            Posting {
+                range: Range::from_scip(&[9, 0, 12, 2]).unwrap(),
+                roles: -1,
+            },
+        ];
+        let v = encode_postings(&p);
+        assert_eq!(decode_postings(&v).unwrap(), p);
+        for cut in 0..v.len() {
+            assert!(decode_postings(&v[..cut]).is_err(), "cut {cut}");
+        }
+        // A huge count is rejected before allocating.
+        assert!(decode_postings(&[1, 0xff, 0xff, 0xff, 0xff, 0x0f]).is_err());
+        assert!(decode_postings(&[2, 0]).is_err());
+    }
+}

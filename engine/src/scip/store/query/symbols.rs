@@ -1,0 +1,324 @@
+//! Definition, references, implementations and type definition, by position or by symbol.
+
+use std::collections::BTreeSet;
+
+use crate::scip::constants::role;
+use crate::scip::parse_symbol;
+use crate::scip::store::error::{StoreResult, decode};
+use crate::scip::store::keys::{tag, take_hash, take_str};
+use crate::scip::store::records::{UploadRecord, decode_flags, decode_u64, rel};
+use crate::scip::store::types::Location;
+use crate::scip::store::{Resolved, ScipStore, Target, is_local};
+
+use super::{SymRef, canonical};
+
+impl Resolved {
+    /// Definitions in this version only.
+    pub fn definitions_here(&self, s: &SymRef) -> StoreResult<Vec<Location>> {
+        let mut out = Vec::new();
+        for (h, ps) in self.postings(tag::DEFINITION, s)? {
+            out.extend(ps.iter().filter_map(|p| self.location(h, p.range)));
+        }
+        Ok(out)
+    }
+
+    /// Other stored versions that define the package of a global symbol: `(project,
+    /// version)` from the `PACKAGE` index, checked against their live `UPLOAD` records.
+    pub fn package_providers(&self, symbol: &str) -> StoreResult<Vec<(String, String)>> {
+        if is_local(symbol) {
+            return Ok(Vec::new());
+        }
+        let Ok(sym) = parse_symbol(symbol) else {
+            return Ok(Vec::new());
+        };
+        let Some((manager, name, version)) = sym.package_key() else {
+            return Ok(Vec::new());
+        };
+        let prefix = self.keys.package_prefix(manager, name, version);
+        let mut out = Vec::new();
+        for kv in self.snap.scan_prefix(&prefix) {
+            let (k, v) = kv?;
+            let rest = &k[prefix.len()..];
+            let Some((p, rest)) = take_str(rest) else {
+                continue;
+            };
+            let Some((ver, _)) = take_str(rest) else {
+                continue;
+            };
+            let (Ok(p), Ok(ver)) = (String::from_utf8(p), String::from_utf8(ver)) else {
+                continue;
+            };
+            if p == self.project {
+                continue;
+            }
+            let id = decode(&k, &v, decode_u64)?;
+            let uk = self.keys.upload(&p, &ver);
+            let live = match self.snap.get(&uk)? {
+                Some(u) => decode(&uk, &u, UploadRecord::decode)?.upload_id == id,
+                None => false,
+            };
+            if live {
+                out.push((p, ver));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Symbols related to `s` by `flag`, both ways: targets of its own relationships and
+    /// sources whose relationships point at it (the reverse index).
+    pub fn related(
+        &self,
+        s: &SymRef,
+        flag: u8,
+        forward: bool,
+        reverse: bool,
+    ) -> StoreResult<BTreeSet<SymRef>> {
+        let mut out = BTreeSet::new();
+        if forward {
+            for (h, info) in self.infos(s)? {
+                for r in &info.relationships {
+                    if crate::scip::store::docwrite::relationship_flags(r) & flag != 0 {
+                        out.insert(SymRef::new(&r.symbol, Some(h)));
+                    }
+                }
+            }
+        }
+        if reverse && !s.unresolvable() {
+            let prefix = match s.scope {
+                Some(h) => self.keys.symbol_doc(tag::REVERSE, &s.symbol, h),
+                None => self.keys.by_symbol(tag::REVERSE, &s.symbol),
+            };
+            let base = self.keys.by_symbol(tag::REVERSE, &s.symbol).len();
+            for kv in self.snap.scan_prefix(&prefix) {
+                let (k, v) = kv?;
+                let Some((h, rest)) = take_hash(&k[base..]) else {
+                    continue;
+                };
+                if !self.manifest.contains(h) || decode(&k, &v, decode_flags)? & flag == 0 {
+                    continue;
+                }
+                let Some((src, _)) = take_str(rest) else {
+                    continue;
+                };
+                let Ok(src) = String::from_utf8(src) else {
+                    continue;
+                };
+                out.insert(SymRef::new(&src, Some(h)));
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl ScipStore {
+    /// Definitions of a symbol: in the version itself, else (for a global symbol) in the
+    /// stored projects that define its package.
+    pub(crate) fn definitions(&self, r: &Resolved, s: &SymRef) -> StoreResult<Vec<Location>> {
+        let here = r.definitions_here(s)?;
+        if !here.is_empty() || s.scope.is_some() {
+            return Ok(here);
+        }
+        let mut out = Vec::new();
+        for (p, v) in r.package_providers(&s.symbol)? {
+            if let Some(other) = self.resolve(&Target::version(&r.tenant, &p, &v))? {
+                out.extend(other.definitions_here(s)?);
+            }
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn references_of(
+        &self,
+        r: &Resolved,
+        s: &SymRef,
+        include_declaration: bool,
+    ) -> StoreResult<Vec<Location>> {
+        self.references_of_all(r, std::slice::from_ref(s), include_declaration)
+    }
+
+    /// References of several symbols at once: the union of their `is_reference` families is
+    /// read once (where declaration merging puts dozens of related symbols at one position,
+    /// reading per symbol would read the same family dozens of times).
+    pub(crate) fn references_of_all(
+        &self,
+        r: &Resolved,
+        syms: &[SymRef],
+        include_declaration: bool,
+    ) -> StoreResult<Vec<Location>> {
+        let mut set = BTreeSet::new();
+        for s in syms {
+            set.extend(r.related(s, rel::IS_REFERENCE, true, true)?);
+            set.insert(s.clone());
+        }
+        // Merged declarations put one occurrence per declaration at the same range, so the
+        // raw list repeats each place many times: deduplicate on (document, range) before
+        // building locations.
+        let mut places = std::collections::HashSet::new();
+        for m in &set {
+            for (h, ps) in r.postings(tag::REFERENCES, m)? {
+                places.extend(
+                    ps.iter()
+                        .filter(|p| include_declaration || p.roles & role::DEFINITION == 0)
+                        .map(|p| (h, p.range)),
+                );
+            }
+        }
+        Ok(places
+            .into_iter()
+            .filter_map(|(h, range)| r.location(h, range))
+            .collect())
+    }
+
+    pub(crate) fn implementations_of(
+        &self,
+        r: &Resolved,
+        s: &SymRef,
+    ) -> StoreResult<Vec<Location>> {
+        let mut out = Vec::new();
+        for m in r.related(s, rel::IS_IMPLEMENTATION, false, true)? {
+            out.extend(r.definitions_here(&m)?);
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn type_definitions_of(
+        &self,
+        r: &Resolved,
+        s: &SymRef,
+    ) -> StoreResult<Vec<Location>> {
+        let mut out = Vec::new();
+        for m in r.related(s, rel::IS_TYPE_DEFINITION, true, false)? {
+            out.extend(self.definitions(r, &m)?);
+        }
+        Ok(out)
+    }
+
+    /// Applies `f` to every symbol at a position and merges the answers.
+    fn at_position(
+        &self,
+        t: &Target<'_>,
+        path: &str,
+        line: u32,
+        character: u32,
+        f: impl Fn(&Resolved, &SymRef) -> StoreResult<Vec<Location>>,
+    ) -> StoreResult<Vec<Location>> {
+        let Some((r, h, found)) = self.at(t, path, line, character)? else {
+            return Ok(Vec::new());
+        };
+        let syms: BTreeSet<SymRef> = found
+            .iter()
+            .map(|o| SymRef::new(&o.symbol, Some(h)))
+            .collect();
+        let mut out = Vec::new();
+        for s in &syms {
+            out.extend(f(&r, s)?);
+        }
+        Ok(canonical(out))
+    }
+
+    fn by_symbol_string(
+        &self,
+        t: &Target<'_>,
+        symbol: &str,
+        f: impl Fn(&Resolved, &SymRef) -> StoreResult<Vec<Location>>,
+    ) -> StoreResult<Vec<Location>> {
+        let Some(r) = self.resolve(t)? else {
+            return Ok(Vec::new());
+        };
+        Ok(canonical(f(&r, &SymRef::new(symbol, None))?))
+    }
+
+    /// Where the symbols at a position are defined.
+    pub fn definition(
+        &self,
+        t: &Target<'_>,
+        path: &str,
+        line: u32,
+        character: u32,
+    ) -> StoreResult<Vec<Location>> {
+        self.at_position(t, path, line, character, |r, s| self.definitions(r, s))
+    }
+
+    /// Every occurrence of the symbols at a position, and of the symbols they share
+    /// references with (`Relationship.is_reference`, both ways).
+    pub fn references(
+        &self,
+        t: &Target<'_>,
+        path: &str,
+        line: u32,
+        character: u32,
+        include_declaration: bool,
+    ) -> StoreResult<Vec<Location>> {
+        let Some((r, h, found)) = self.at(t, path, line, character)? else {
+            return Ok(Vec::new());
+        };
+        let syms: BTreeSet<SymRef> = found
+            .iter()
+            .map(|o| SymRef::new(&o.symbol, Some(h)))
+            .collect();
+        let syms: Vec<SymRef> = syms.into_iter().collect();
+        Ok(canonical(self.references_of_all(
+            &r,
+            &syms,
+            include_declaration,
+        )?))
+    }
+
+    /// Definitions of the symbols that implement the symbols at a position.
+    pub fn implementations(
+        &self,
+        t: &Target<'_>,
+        path: &str,
+        line: u32,
+        character: u32,
+    ) -> StoreResult<Vec<Location>> {
+        self.at_position(t, path, line, character, |r, s| {
+            self.implementations_of(r, s)
+        })
+    }
+
+    /// Definitions of the types of the symbols at a position (`is_type_definition`).
+    pub fn type_definition(
+        &self,
+        t: &Target<'_>,
+        path: &str,
+        line: u32,
+        character: u32,
+    ) -> StoreResult<Vec<Location>> {
+        self.at_position(t, path, line, character, |r, s| {
+            self.type_definitions_of(r, s)
+        })
+    }
+
+    /// Definitions of a symbol given as a string (a local symbol has no document: `[]`).
+    pub fn symbol_definition(&self, t: &Target<'_>, symbol: &str) -> StoreResult<Vec<Location>> {
+        self.by_symbol_string(t, symbol, |r, s| self.definitions(r, s))
+    }
+
+    pub fn symbol_references(
+        &self,
+        t: &Target<'_>,
+        symbol: &str,
+        include_declaration: bool,
+    ) -> StoreResult<Vec<Location>> {
+        self.by_symbol_string(t, symbol, |r, s| {
+            self.references_of(r, s, include_declaration)
+        })
+    }
+
+    pub fn symbol_implementations(
+        &self,
+        t: &Target<'_>,
+        symbol: &str,
+    ) -> StoreResult<Vec<Location>> {
+        self.by_symbol_string(t, symbol, |r, s| self.implementations_of(r, s))
+    }
+
+    pub fn symbol_type_definition(
+        &self,
+        t: &Target<'_>,
+        symbol: &str,
+    ) -> StoreResult<Vec<Location>> {
+        self.by_symbol_string(t, symbol, |r, s| self.type_definitions_of(r, s))
+    }
+}

@@ -1,0 +1,134 @@
+//! Queries the fidelity tests do not cover, on small fixtures: cross-project definitions,
+//! locals staying in their document, workspace symbol ranking, outlines, diagnostics.
+
+mod scip_common;
+
+use scip_common::open_store;
+use scipkv_engine::scip::store::Target;
+use scipkv_engine::scip::{
+    Diagnostic, Document, Metadata, Occurrence, SymbolInformation, encode_index,
+};
+
+const LIB_FN: &str = "scip-python python lib 1.0 lib/Parser#parse().";
+const LIB_CLASS: &str = "scip-python python lib 1.0 lib/Parser#";
+
+fn occ(range: Vec<i32>, symbol: &str, roles: i32, enclosing: Vec<i32>) -> Occurrence {
+    Occurrence {
+        range,
+        symbol: symbol.into(),
+        symbol_roles: roles,
+        enclosing_range: enclosing,
+        ..Default::default()
+    }
+}
+
+fn lib() -> Vec<u8> {
+    let doc = Document {
+        relative_path: "lib/parser.py".into(),
+        position_encoding: 2,
+        occurrences: vec![
+            occ(vec![0, 6, 12], LIB_CLASS, 1, vec![0, 0, 9, 0]),
+            occ(vec![2, 8, 13], LIB_FN, 1, vec![2, 4, 5, 0]),
+            occ(vec![3, 8, 9], "local 0", 1, vec![]),
+        ],
+        symbols: vec![SymbolInformation {
+            symbol: LIB_FN.into(),
+            documentation: vec!["Parses.".into()],
+            kind: 26,
+            display_name: "parse".into(),
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    encode_index(&Metadata::default(), &[doc], &[])
+}
+
+fn app() -> Vec<u8> {
+    let mut use_site = occ(vec![1, 4, 9], LIB_FN, 0, vec![]);
+    use_site.diagnostics = vec![Diagnostic {
+        severity: 2,
+        message: "deprecated".into(),
+        tags: vec![2],
+        ..Default::default()
+    }];
+    let doc = Document {
+        relative_path: "app.py".into(),
+        occurrences: vec![use_site, occ(vec![3, 0, 1], "local 0", 0, vec![])],
+        ..Default::default()
+    };
+    encode_index(&Metadata::default(), &[doc], &[])
+}
+
+#[test]
+fn cross_project_definition_and_hover_resolve_into_the_defining_project() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_store(dir.path());
+    store.ingest("t", "lib", "1.0", &lib()[..]).unwrap();
+    store.ingest("t", "app", "main", &app()[..]).unwrap();
+    let app = Target::latest("t", "app");
+    let defs = store.definition(&app, "app.py", 1, 5).unwrap();
+    assert_eq!(defs.len(), 1);
+    assert_eq!(
+        (defs[0].project.as_str(), defs[0].path.as_str()),
+        ("lib", "lib/parser.py")
+    );
+    assert_eq!(defs[0].range.start.line, 2);
+    assert_eq!(
+        store.hover(&app, "app.py", 1, 5).unwrap().unwrap().contents,
+        "Parses."
+    );
+    // A local never leaves its document, even when another document uses the same id.
+    assert!(store.definition(&app, "app.py", 3, 0).unwrap().is_empty());
+    assert!(store.symbol_definition(&app, "local 0").unwrap().is_empty());
+    // Deleting the library makes the reference dangle instead of pointing at stale data.
+    store.delete_version("t", "lib", "1.0").unwrap();
+    assert!(store.definition(&app, "app.py", 1, 5).unwrap().is_empty());
+}
+
+#[test]
+fn diagnostics_outline_and_workspace_symbols() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_store(dir.path());
+    store.ingest("t", "lib", "1.0", &lib()[..]).unwrap();
+    store.ingest("t", "app", "main", &app()[..]).unwrap();
+    let d = store
+        .diagnostics(&Target::latest("t", "app"), "app.py")
+        .unwrap();
+    assert_eq!(d.len(), 1);
+    assert_eq!(
+        (d[0].message.as_str(), d[0].severity, d[0].range.start.line),
+        ("deprecated", 2, 1)
+    );
+
+    let lib = Target::latest("t", "lib");
+    let outline = store.document_symbols(&lib, "lib/parser.py").unwrap();
+    assert_eq!(outline.len(), 1, "{outline:?}");
+    assert_eq!(outline[0].name, "Parser");
+    assert_eq!(outline[0].children.len(), 1);
+    assert_eq!(
+        (
+            outline[0].children[0].name.as_str(),
+            outline[0].children[0].kind
+        ),
+        ("parse", 26)
+    );
+
+    let names = |q: &str| -> Vec<String> {
+        store
+            .workspace_symbols(&lib, q, 10)
+            .unwrap()
+            .into_iter()
+            .map(|w| w.name)
+            .collect()
+    };
+    assert_eq!(names("parse"), ["parse", "Parser"]);
+    // `parse` matches through its descriptor `lib/Parser#parse().`, ranked last.
+    assert_eq!(names("Parser"), ["Parser", "parse"]);
+    assert_eq!(names("ARS"), ["parse", "Parser"]);
+    assert_eq!(names("Parser#parse"), ["parse"]);
+    assert!(names("zzz").is_empty());
+    assert_eq!(store.workspace_symbols(&lib, "parse", 1).unwrap().len(), 1);
+    // Positions come back in the document's own encoding (UTF-16 here), unconverted.
+    let occs = store.occurrences(&lib, "lib/parser.py", 2, 9).unwrap();
+    assert_eq!(occs[0].range.start.character, 8);
+}

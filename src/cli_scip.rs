@@ -1,0 +1,232 @@
+//! The SCIP subcommands of `scipkv`: ingest, query, projects, delete, gc.
+//!
+//! JSON on stdout, diagnostics on stderr, a non-zero exit status on failure. No answer is
+//! `[]` or `null`, not an error. The CLI has no users, so it reads and writes the default
+//! tenant unless `--tenant` says otherwise.
+
+use std::fs::File;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use scipkv_engine::scip::store::{DEFAULT_TENANT, ScipStore, StoreError, Target};
+use serde::Serialize;
+
+#[derive(Debug, Subcommand)]
+pub enum ScipCommand {
+    /// Upload a SCIP index (raw, zstd or gzip) as one version of a project; prints a summary.
+    Ingest(IngestArgs),
+    /// Answer a code-intelligence query from a stored version.
+    Query(QueryArgs),
+    /// List projects, their versions and where `latest` points.
+    Projects(StoreArgs),
+    /// Delete one version of a project and reclaim its space.
+    Delete(DeleteArgs),
+    /// Reclaim documents no version references (left by deletes or failed uploads).
+    Gc(StoreArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// Data directory (created if missing)
+    #[arg(long, value_name = "DIR")]
+    data: PathBuf,
+    /// Tenant namespace
+    #[arg(long, default_value = DEFAULT_TENANT)]
+    tenant: String,
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    #[arg(long)]
+    project: String,
+    #[arg(long)]
+    version: String,
+    /// The index file
+    file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    #[arg(long)]
+    project: String,
+    #[arg(long)]
+    version: String,
+}
+
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    #[arg(long)]
+    project: String,
+    /// A version name or `latest` [default: latest]
+    #[arg(long)]
+    version: Option<String>,
+    #[command(subcommand)]
+    kind: QueryKind,
+}
+
+#[derive(Debug, Args)]
+pub struct At {
+    path: String,
+    /// 0-based line
+    line: u32,
+    /// 0-based character, in the document's position encoding
+    character: u32,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QueryKind {
+    Definition(At),
+    References {
+        #[command(flatten)]
+        at: At,
+        /// Include the definition itself
+        #[arg(long)]
+        include_declaration: bool,
+    },
+    Implementations(At),
+    TypeDefinition(At),
+    Hover(At),
+    /// Occurrences at a position, innermost first
+    Occurrences(At),
+    DocumentSymbols {
+        path: String,
+    },
+    Diagnostics {
+        path: String,
+    },
+    WorkspaceSymbols {
+        query: String,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    SymbolDefinition {
+        symbol: String,
+    },
+    SymbolReferences {
+        symbol: String,
+        #[arg(long)]
+        include_declaration: bool,
+    },
+    SymbolHover {
+        symbol: String,
+    },
+}
+
+/// Runs a SCIP subcommand.
+pub fn run(cmd: ScipCommand) -> ExitCode {
+    match execute(cmd) {
+        Ok(json) => {
+            println!("{json}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("scipkv: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn json(v: &impl Serialize) -> Result<String, StoreError> {
+    serde_json::to_string_pretty(v).map_err(|e| StoreError::InvalidArgument(e.to_string()))
+}
+
+fn open(a: &StoreArgs) -> Result<ScipStore, StoreError> {
+    ScipStore::open(&a.data)
+}
+
+fn execute(cmd: ScipCommand) -> Result<String, StoreError> {
+    match cmd {
+        ScipCommand::Ingest(a) => ingest(a),
+        ScipCommand::Query(a) => query(a),
+        ScipCommand::Projects(a) => json(&open(&a)?.projects(&a.tenant)?),
+        ScipCommand::Delete(a) => {
+            let store = open(&a.store)?;
+            if !store.delete_version(&a.store.tenant, &a.project, &a.version)? {
+                return Err(StoreError::InvalidArgument(format!(
+                    "no version {:?} of project {:?}",
+                    a.version, a.project
+                )));
+            }
+            let gc = store.gc(&a.store.tenant)?;
+            json(
+                &serde_json::json!({"deleted": {"project": a.project, "version": a.version}, "gc": gc}),
+            )
+        }
+        ScipCommand::Gc(a) => json(&open(&a)?.gc(&a.tenant)?),
+    }
+}
+
+fn ingest(a: IngestArgs) -> Result<String, StoreError> {
+    let file = File::open(&a.file).map_err(|e| {
+        StoreError::InvalidArgument(format!("cannot open {}: {e}", a.file.display()))
+    })?;
+    let total = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let store = open(&a.store)?;
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let b = indicatif::ProgressBar::new(total);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {eta}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    });
+    let mut progress = |n: u64| {
+        if let Some(b) = &bar {
+            b.set_position(n);
+        }
+    };
+    let summary = store.ingest_with_progress(
+        &a.store.tenant,
+        &a.project,
+        &a.version,
+        std::io::BufReader::with_capacity(1 << 20, file),
+        &mut progress,
+    );
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    json(&summary?)
+}
+
+fn query(a: QueryArgs) -> Result<String, StoreError> {
+    let store = open(&a.store)?;
+    let t = Target {
+        tenant: &a.store.tenant,
+        project: &a.project,
+        version: a.version.as_deref(),
+    };
+    match a.kind {
+        QueryKind::Definition(p) => json(&store.definition(&t, &p.path, p.line, p.character)?),
+        QueryKind::References {
+            at: p,
+            include_declaration,
+        } => json(&store.references(&t, &p.path, p.line, p.character, include_declaration)?),
+        QueryKind::Implementations(p) => {
+            json(&store.implementations(&t, &p.path, p.line, p.character)?)
+        }
+        QueryKind::TypeDefinition(p) => {
+            json(&store.type_definition(&t, &p.path, p.line, p.character)?)
+        }
+        QueryKind::Hover(p) => json(&store.hover(&t, &p.path, p.line, p.character)?),
+        QueryKind::Occurrences(p) => json(&store.occurrences(&t, &p.path, p.line, p.character)?),
+        QueryKind::DocumentSymbols { path } => json(&store.document_symbols(&t, &path)?),
+        QueryKind::Diagnostics { path } => json(&store.diagnostics(&t, &path)?),
+        QueryKind::WorkspaceSymbols { query, limit } => {
+            json(&store.workspace_symbols(&t, &query, limit)?)
+        }
+        QueryKind::SymbolDefinition { symbol } => json(&store.symbol_definition(&t, &symbol)?),
+        QueryKind::SymbolReferences {
+            symbol,
+            include_declaration,
+        } => json(&store.symbol_references(&t, &symbol, include_declaration)?),
+        QueryKind::SymbolHover { symbol } => json(&store.symbol_hover(&t, &symbol)?),
+    }
+}
