@@ -144,7 +144,9 @@ impl Db {
             if f.shutting_down {
                 return Err(Error::Closed);
             }
-            if let (Some(e), true) = (&f.error, f.generation != start_gen) {
+            // Only an attempt that began after this call (two generations on) counts: one
+            // already running may have failed on a condition that has since cleared.
+            if let (Some(e), true) = (&f.error, f.generation >= start_gen + 2) {
                 return Err(Error::io(
                     "flushing memtables",
                     std::io::Error::other(e.clone()),

@@ -248,7 +248,7 @@ impl DbInner {
                 {
                     let c = self.compact.lock();
                     if let Some(e) = &c.error
-                        && c.generation != generation
+                        && c.generation >= generation + 2
                     {
                         return Err(Error::io(
                             "compacting L0 (writes are held until it succeeds)",

@@ -252,8 +252,11 @@ impl DbInner {
             if f.shutting_down {
                 return Err(Error::Closed);
             }
+            // An attempt already running when we started waiting may have failed before the
+            // disk had room again: only a failure of an attempt that began after we started
+            // (two generations on; attempts run one at a time) is this write's answer.
             if let Some(e) = &f.error
-                && f.generation != generation
+                && f.generation >= generation + 2
             {
                 let kind = if self.writers.flush_no_space.load(Ordering::Acquire) {
                     std::io::ErrorKind::StorageFull
