@@ -225,6 +225,11 @@ impl Db {
             })
             .collect();
         let c = &i.stats;
+        let blocks_read: u64 = sv
+            .version
+            .all_tables()
+            .map(|(_, t)| t.table.blocks_read())
+            .sum();
         DbStats {
             levels,
             memtable_bytes: sv.mem.approximate_bytes() as u64
@@ -245,11 +250,7 @@ impl Db {
             stalls: load(&c.stalls),
             stall_micros: load(&c.stall_micros),
             gets: load(&c.gets),
-            blocks_read: sv
-                .version
-                .all_tables()
-                .map(|(_, t)| t.table.blocks_read())
-                .sum(),
+            blocks_read,
             compactions: load(&c.compactions),
             trivial_moves: load(&c.trivial_moves),
             compaction_errors: load(&c.compaction_errors),
@@ -269,18 +270,9 @@ impl Db {
             },
             level_scores: crate::compaction::picker::scores(&sv.version, &i.opts.compaction),
             cache: i.cache.stats(),
-            blocks_read_per_get: {
-                let gets = load(&c.gets);
-                let blocks: u64 = sv
-                    .version
-                    .all_tables()
-                    .map(|(_, t)| t.table.blocks_read())
-                    .sum();
-                if gets == 0 {
-                    0.0
-                } else {
-                    blocks as f64 / gets as f64
-                }
+            blocks_read_per_get: match load(&c.gets) {
+                0 => 0.0,
+                gets => blocks_read as f64 / gets as f64,
             },
             poisoned: i.poisoned.load(Ordering::Acquire),
             dedup: i.dedup().map(|d| d.stats()),

@@ -217,6 +217,45 @@ fn parse(ikey: &[u8]) -> Result<key::ParsedKey<'_>> {
         .ok_or_else(|| Error::corruption("iterator", 0, "internal key shorter than its trailer"))
 }
 
+impl DbIter {
+    /// Shared tail of `next` and `next_back`: stops where the two ends meet (`crossed` says
+    /// whether a key from this end reached the other end's last key), records the key for the
+    /// other end, resolves the stored value, and ends the iterator after any error.
+    fn finish_step(
+        &mut self,
+        step: Result<Option<(Vec<u8>, Vec<u8>)>>,
+        from_front: bool,
+    ) -> Option<Result<(Vec<u8>, Vec<u8>)>> {
+        let (k, v) = match step {
+            Ok(Some(kv)) => kv,
+            Ok(None) => {
+                self.done = true;
+                return None;
+            }
+            Err(e) => {
+                self.done = true;
+                return Some(Err(e));
+            }
+        };
+        let (other, mine, stop_at) = if from_front {
+            (&self.back_last, &mut self.front_last, Ordering::Less)
+        } else {
+            (&self.front_last, &mut self.back_last, Ordering::Greater)
+        };
+        if other
+            .as_ref()
+            .is_some_and(|o| k.as_slice().cmp(o) != stop_at)
+        {
+            self.done = true;
+            return None;
+        }
+        *mine = Some(k.clone());
+        let v = self.user_value(&k, v);
+        self.done |= v.is_err();
+        Some(v.map(|v| (k, v)))
+    }
+}
+
 impl Iterator for DbIter {
     type Item = Result<(Vec<u8>, Vec<u8>)>;
 
@@ -224,30 +263,8 @@ impl Iterator for DbIter {
         if self.done {
             return None;
         }
-        match self.step_forward() {
-            Ok(Some((k, v))) => {
-                if self
-                    .back_last
-                    .as_ref()
-                    .is_some_and(|b| k.as_slice().cmp(b) != Ordering::Less)
-                {
-                    self.done = true;
-                    return None;
-                }
-                self.front_last = Some(k.clone());
-                let v = self.user_value(&k, v);
-                self.done |= v.is_err();
-                Some(v.map(|v| (k, v)))
-            }
-            Ok(None) => {
-                self.done = true;
-                None
-            }
-            Err(e) => {
-                self.done = true;
-                Some(Err(e))
-            }
-        }
+        let step = self.step_forward();
+        self.finish_step(step, true)
     }
 }
 
@@ -256,29 +273,7 @@ impl DoubleEndedIterator for DbIter {
         if self.done {
             return None;
         }
-        match self.step_backward() {
-            Ok(Some((k, v))) => {
-                if self
-                    .front_last
-                    .as_ref()
-                    .is_some_and(|f| k.as_slice().cmp(f) != Ordering::Greater)
-                {
-                    self.done = true;
-                    return None;
-                }
-                self.back_last = Some(k.clone());
-                let v = self.user_value(&k, v);
-                self.done |= v.is_err();
-                Some(v.map(|v| (k, v)))
-            }
-            Ok(None) => {
-                self.done = true;
-                None
-            }
-            Err(e) => {
-                self.done = true;
-                Some(Err(e))
-            }
-        }
+        let step = self.step_backward();
+        self.finish_step(step, false)
     }
 }
