@@ -2,7 +2,11 @@
 //! iterations (both directions), snapshots, flushes and reopens on a `Db` in a temporary
 //! directory, with a tiny memtable so flushes and table reads happen within a few operations.
 //! Every read is compared with a `BTreeMap`. At most `MAX_OPS` operations per input.
+//! Setup bit 3 runs the program on a fault-injecting storage instead (`db_ops_faults.rs`).
 #![no_main]
+
+#[path = "db_ops_faults.rs"]
+mod faults;
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
@@ -183,6 +187,10 @@ fn check_all(view: &View<'_>, model: &Model) {
 fuzz_target!(|data: &[u8]| {
     let mut c = Cursor::new(data);
     let setup = c.u8();
+    if setup & 8 != 0 {
+        faults::run(&mut c);
+        return;
+    }
     let mmap = setup & 1 == 1;
     let codec = match (setup >> 1) % 3 {
         0 => Codec::None,

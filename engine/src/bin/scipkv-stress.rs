@@ -2,7 +2,7 @@
 //!
 //! The parent runs rounds: it starts itself as a child that opens the database and runs
 //! random operations (put, delete, batch, get, range iteration, snapshot reads, flush,
-//! compaction) from several threads in `SyncMode::Always`, kills it with SIGKILL at a random
+//! compaction, chunk-store garbage collection) from several threads in `SyncMode::Always`, kills it with SIGKILL at a random
 //! point, reopens the database and verifies it against the expected state.
 //!
 //! Expected state: each thread owns the keys `k % threads == thread`, so each key has at most
@@ -13,6 +13,12 @@
 //! hold its last acknowledged value, except the keys of an in-flight write, which hold either
 //! all old or all new values (batches are atomic). The child also checks its own reads
 //! against what it knows of its keys (exit status 2 on a wrong read).
+//!
+//! The chunk store is on for every key: one value in twenty is above the 2 KiB threshold
+//! (3 KiB, or 3 to 9 KiB) and built from a small palette of blocks, so its chunks are shared with
+//! other values and the mark-and-sweep GC that thread 0 runs now and then has live, shared
+//! and dead chunks to tell apart while the writers race it. After every reopen the parent
+//! also checks that no live manifest references a missing or half-written chunk.
 //!
 //! Usage: `scipkv-stress [--dir D] [--kills N] [--seconds S] [--threads T] [--seed S]`.
 //! Without `--dir` a temporary directory under /dev/shm (or the system temp dir) is used and
@@ -26,7 +32,9 @@ use std::process::{Command, ExitCode, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use scipkv_engine::{CompactionOptions, Db, Options, SyncMode, TableOptions, WriteBatch};
+use scipkv_engine::{
+    CompactionOptions, Db, DedupOptions, Options, SyncMode, TableOptions, WriteBatch,
+};
 
 const KEYS: u64 = 2000;
 
@@ -62,6 +70,10 @@ fn options() -> Options {
             target_table_bytes: 64 << 10,
             ..CompactionOptions::default()
         },
+        dedup: Some(DedupOptions {
+            threshold: 2048,
+            prefixes: Vec::new(),
+        }),
         ..Options::default()
     }
 }
@@ -84,13 +96,32 @@ fn value(tag: &str) -> Vec<u8> {
         .bytes()
         .fold(0u64, |a, b| a.wrapping_mul(31).wrapping_add(b.into())));
     let mut v = format!("{tag}|").into_bytes();
-    let len = if h.below(20) == 0 {
-        3000
-    } else {
-        h.below(200) as usize
-    };
-    v.extend(std::iter::repeat_n(b'a' + (h.below(26) as u8), len));
+    match h.below(40) {
+        0 | 1 => v.extend(std::iter::repeat_n(b'a' + (h.below(26) as u8), 3000)),
+        2 => {
+            // Chunked: a run of palette blocks, so chunks repeat across values.
+            let palette = palette();
+            for _ in 0..2 + h.below(5) {
+                v.extend_from_slice(&palette[h.below(palette.len() as u64) as usize]);
+            }
+        }
+        _ => {
+            let len = h.below(200) as usize;
+            v.extend(std::iter::repeat_n(b'a' + (h.below(26) as u8), len));
+        }
+    }
     v
+}
+
+/// 32 pseudo-random 1.5 KiB blocks (no '|', so the tag stays the first field).
+fn palette() -> &'static [Vec<u8>] {
+    static PALETTE: std::sync::OnceLock<Vec<Vec<u8>>> = std::sync::OnceLock::new();
+    PALETTE.get_or_init(|| {
+        let mut r = Rng(0x5EED_0F_B10C);
+        (0..32)
+            .map(|_| (0..1536).map(|_| b'0' + r.below(64) as u8).collect())
+            .collect()
+    })
 }
 
 fn tag_of(v: &[u8]) -> String {
@@ -230,6 +261,9 @@ fn worker(
             }
             90..=94 if t == 0 => db.flush().expect("child: flush"),
             95..=96 if t == 0 => db.compact().expect("child: compact"),
+            97 if t == 0 => {
+                db.gc().expect("child: chunk gc");
+            }
             _ => {}
         }
     }
@@ -254,6 +288,13 @@ fn verify(
         assert_eq!(v, value(&tag), "round {round}: damaged value for {k:?}");
         got.insert(parse_key(&k), tag);
     }
+    let chunks = db
+        .verify_chunks()
+        .unwrap_or_else(|e| panic!("round {round}: verify_chunks: {e}"));
+    assert!(
+        chunks.missing_chunks == 0 && chunks.half_written_chunks == 0,
+        "round {round}: chunk store damaged: {chunks:?}"
+    );
     let mut pending_keys = std::collections::HashSet::new();
     for (t, ops) in in_flight {
         let applied = ops.iter().filter(|(k, v)| got.get(k) == v.as_ref()).count();
@@ -290,7 +331,10 @@ struct Args {
     seed: u64,
 }
 
-fn parse_args() -> Args {
+const USAGE: &str =
+    "usage: scipkv-stress [--dir D] [--kills N] [--seconds S] [--threads T] [--seed S]";
+
+fn parse_args() -> Result<Args, String> {
     let mut a = Args {
         dir: None,
         kills: 100,
@@ -307,17 +351,18 @@ fn parse_args() -> Args {
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
-        let mut val = || it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
+        let val = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        let num = || val.parse::<u64>().map_err(|e| format!("{flag} {val}: {e}"));
         match flag.as_str() {
-            "--dir" => a.dir = Some(PathBuf::from(val())),
-            "--kills" => a.kills = val().parse().expect("--kills"),
-            "--seconds" => a.seconds = val().parse().expect("--seconds"),
-            "--threads" => a.threads = val().parse().expect("--threads"),
-            "--seed" => a.seed = val().parse().expect("--seed"),
-            other => panic!("unknown argument {other}"),
+            "--dir" => a.dir = Some(PathBuf::from(&val)),
+            "--kills" => a.kills = num()?,
+            "--seconds" => a.seconds = num()?,
+            "--threads" => a.threads = num()?.max(1),
+            "--seed" => a.seed = num()?,
+            other => return Err(format!("unknown argument {other}")),
         }
     }
-    a
+    Ok(a)
 }
 
 fn main() -> ExitCode {
@@ -332,7 +377,13 @@ fn main() -> ExitCode {
             .unwrap();
         return child(Path::new(&dir), seed, threads);
     }
-    let args = parse_args();
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("scipkv-stress: {e}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
     let seed = args.seed;
     eprintln!("scipkv-stress: seed {seed} (rerun with --seed {seed})");
     let tmp;

@@ -37,7 +37,8 @@ pub struct CompactionOptions {
     /// Codec of L1, L2, ... (index 0 is L1); L0 uses `Options::table.codec`. Missing
     /// entries repeat the last. Default: zstd-3 at L1, zstd-19 with a dictionary below.
     pub level_compression: Vec<Compression>,
-    /// Largest trained dictionary (default 64 KiB).
+    /// Largest trained dictionary (default 64 KiB); never more than a sixteenth of
+    /// `target_table_bytes`, since every table stores its own.
     pub max_dictionary_bytes: usize,
     /// Run compactions in the background (default true). Off, only `Db::compact` compacts.
     pub auto: bool,

@@ -10,7 +10,9 @@ use crate::iter::InternalIterator;
 use crate::iter::merge::MergingIterator;
 use crate::key::{self, SeqNo};
 use crate::options::Options;
-use crate::sstable::{Codec, TableBuilder, TableOptions, sample_blocks, train_dictionary};
+use crate::sstable::{
+    Codec, MIN_DICTIONARY_LEN, TableBuilder, TableOptions, sample_blocks, train_dictionary,
+};
 use crate::storage::Storage;
 use crate::version::levels::TableFile;
 use crate::version::names::table_name;
@@ -47,12 +49,23 @@ pub fn table_options(
         Compression::Lz4 => Codec::Lz4,
         Compression::Zstd { level } => Codec::Zstd { level },
         Compression::ZstdDictionary { level } => {
+            // Every table stores its dictionary, and size-based cuts count it: a dictionary
+            // near the target table size would leave room for one entry per table (tables
+            // then multiply faster than compaction merges them). A sixteenth of the table
+            // bounds the overhead; below the smallest useful dictionary, plain zstd.
+            let max_dict = usize::try_from(opts.compaction.target_table_bytes / 16)
+                .unwrap_or(usize::MAX)
+                .min(opts.compaction.max_dictionary_bytes);
+            if max_dict < MIN_DICTIONARY_LEN {
+                t.codec = Codec::Zstd { level };
+                return Ok(t);
+            }
             let per_table = DICTIONARY_SAMPLES.div_ceil(inputs.len().max(1));
             let mut samples = Vec::new();
             for input in inputs {
                 samples.extend(sample_blocks(&input.table, per_table)?);
             }
-            if let Ok(dict) = train_dictionary(&samples, opts.compaction.max_dictionary_bytes) {
+            if let Ok(dict) = train_dictionary(&samples, max_dict) {
                 t.dictionary = Some(dict.into());
             }
             Codec::Zstd { level }

@@ -127,9 +127,17 @@ fn open_with(storage: Arc<dyn Storage>, opts: Options) -> Result<Db> {
     let replay_number = next_file;
     next_file += 1;
     let mem = Arc::new(Memtable::new(replay_number));
-    for n in &wals {
+    for (i, n) in wals.iter().enumerate() {
         let name = wal_name(*n);
         let mut r = LogReader::open(&*storage, &name, LogKind::Wal)?;
+        if matches!(r.tail(), Tail::Torn { offset: 0, .. }) && i + 1 < wals.len() {
+            // A segment whose header never became durable held no acknowledged write (a
+            // write is acknowledged only after its segment, header included, is synced). It
+            // is the leftover of a segment creation that failed and whose removal failed too;
+            // the writer went on in a later segment, so replay continues there.
+            recovery.headerless_wal_segments_skipped += 1;
+            continue;
+        }
         recovery.wal_segments += 1;
         while let Some(rec) = r.next_record()? {
             let batch = decode_payload(&rec, &name, r.valid_len())?;

@@ -46,6 +46,9 @@ pub struct RecoveryInfo {
     /// Where a torn (incompletely written, never acknowledged) WAL tail was cut, if any:
     /// `(segment file, offset)`.
     pub torn_tail: Option<(String, u64)>,
+    /// WAL segments skipped because their header was never durable and a later segment
+    /// exists (the leftover of a failed segment creation; see format-spec/manifest.md).
+    pub headerless_wal_segments_skipped: u64,
     /// Files deleted because no live version referenced them (leftovers of a crash).
     pub orphans_removed: u64,
 }
