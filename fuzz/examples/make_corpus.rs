@@ -397,6 +397,23 @@ fn db_ops(c: &mut Corpus, rng: &mut Rng) {
         p[0] = n as u8;
         c.add("db_ops", &p);
     }
+    // Setup bit 3: the fault mode (fuzz_targets/db_ops_faults.rs). Storage seed (2 bytes),
+    // countdown (2), fault flags, then writes (op 0), reads (3), scans (5), flushes (6) and
+    // a reopen (7); the countdown fires part way, then the power fails.
+    for (countdown, flags) in [(3u8, 0b0_0001u8), (12, 0b1_1010), (40, 0b0_1101)] {
+        let mut p = vec![8, countdown, 1, countdown, 0, flags];
+        for i in 0..40u8 {
+            p.extend_from_slice(match i % 8 {
+                0..=3 => &[0, 1, 0x41, 9][..],
+                4 => &[3, 0x41],
+                5 => &[5],
+                6 => &[6],
+                _ => &[7],
+            });
+        }
+        p.push(0b111);
+        c.add("db_ops", &p);
+    }
 }
 
 fn main() {
