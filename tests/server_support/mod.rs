@@ -12,6 +12,8 @@ use scipkv_server::resp::{Value, parse_value};
 pub struct Server {
     child: Child,
     pub addr: SocketAddr,
+    /// The HTTP/JSON API's address.
+    pub http: SocketAddr,
     /// Kept open so the server never gets EPIPE on stdout.
     _stdout: BufReader<ChildStdout>,
 }
@@ -27,7 +29,9 @@ pub fn command_on(data: &Path, resp: &str, config: Option<&Path>) -> Command {
         .arg("--data")
         .arg(data)
         .arg("--resp")
-        .arg(resp);
+        .arg(resp)
+        .arg("--http")
+        .arg("127.0.0.1:0");
     if let Some(config) = config {
         cmd.arg("--config").arg(config);
     }
@@ -63,9 +67,12 @@ impl Server {
         assert!(event["data"].is_string(), "{line}");
         let addr: SocketAddr = event["resp"].as_str().unwrap().parse().unwrap();
         assert_ne!(addr.port(), 0, "the line must carry the bound port");
+        let http: SocketAddr = event["http"].as_str().unwrap().parse().unwrap();
+        assert_ne!(http.port(), 0, "the line must carry the bound HTTP port");
         Server {
             child,
             addr,
+            http,
             _stdout: stdout,
         }
     }
