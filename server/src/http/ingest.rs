@@ -24,6 +24,11 @@ use crate::shared::Shared;
 const CHANNEL_FRAMES: usize = 16;
 /// Read buffer in front of the ingest, as the CLI uses for files.
 const READ_BUFFER: usize = 1 << 20;
+/// Body bytes read and discarded after a 413 before answering: closing a socket with unread
+/// input makes the kernel send a reset, which can destroy the response before the client
+/// reads it. Small overruns get a clean answer; clients sending huge bodies should use
+/// `Expect: 100-continue` (then nothing is sent at all).
+const DRAIN_BYTES: u64 = 1 << 20;
 
 enum Piece {
     Data(Bytes),
@@ -69,7 +74,7 @@ enum PumpFailure {
 
 /// Moves the body into the channel, enforcing the size limit.
 async fn pump(
-    mut body: Body,
+    body: &mut Body,
     tx: mpsc::Sender<io::Result<Piece>>,
     max: u64,
 ) -> Result<(), PumpFailure> {
@@ -116,7 +121,11 @@ pub(crate) async fn upload(
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > max) {
+    let mut body = body;
+    if let Some(n) = declared.filter(|&n| n > max) {
+        if n <= max.saturating_add(DRAIN_BYTES) {
+            drain(&mut body, n).await;
+        }
         return Err(ApiError::TooLarge(max));
     }
     let (tx, rx) = mpsc::channel(CHANNEL_FRAMES);
@@ -132,13 +141,27 @@ pub(crate) async fn upload(
             .scip
             .ingest(&principal.tenant, &project, &version, input)
     });
-    let (pumped, ingested) = tokio::join!(pump(body, tx, max), ingest);
+    let (pumped, ingested) = tokio::join!(pump(&mut body, tx, max), ingest);
     match pumped {
-        Err(PumpFailure::TooLarge) => return Err(ApiError::TooLarge(max)),
+        Err(PumpFailure::TooLarge) => {
+            drain(&mut body, DRAIN_BYTES).await;
+            return Err(ApiError::TooLarge(max));
+        }
         Err(PumpFailure::Body(msg)) => return Err(ApiError::BadRequest(msg)),
         Ok(()) => {}
     }
     let summary =
         ingested.map_err(|e| ApiError::Internal(format!("ingest task failed: {e}")))??;
     Ok(to_json(&summary, false)?)
+}
+
+/// Reads and discards up to `cap` bytes of what is left of the body.
+async fn drain(body: &mut Body, cap: u64) {
+    let mut seen = 0u64;
+    while seen <= cap {
+        match body.frame().await {
+            Some(Ok(frame)) => seen += frame.data_ref().map_or(0, |d| d.len() as u64),
+            _ => return,
+        }
+    }
 }
