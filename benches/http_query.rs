@@ -71,6 +71,18 @@ fn urls(project: &str, file: &str, n: usize, rng: &mut Rng) -> Vec<String> {
         .collect()
 }
 
+fn report(what: &str, lat: &mut [Duration], wall: Duration) {
+    lat.sort();
+    println!(
+        "http definition+hover, {what}: {} requests in {wall:.2?}: {:.0} req/s, p50 {:.1?}, p99 {:.1?}, max {:.1?}",
+        lat.len(),
+        lat.len() as f64 / wall.as_secs_f64(),
+        percentile(lat, 0.5),
+        percentile(lat, 0.99),
+        lat.last().copied().unwrap_or_default(),
+    );
+}
+
 fn main() {
     let full = full_run();
     let (connections, per_connection) = if full { (64, 400) } else { (4, 10) };
@@ -144,6 +156,17 @@ fn main() {
         let _ = r.body_mut().read_to_vec();
     }
 
+    // One connection, one request at a time: the service time without queueing.
+    let mut lat = Vec::new();
+    let t0 = Instant::now();
+    for url in all.iter().take(if full { 4000 } else { 10 }) {
+        let t = Instant::now();
+        let mut r = agent.get(format!("{base}{url}")).call().unwrap();
+        let _ = r.body_mut().read_to_vec().unwrap();
+        lat.push(t.elapsed());
+    }
+    report("1 connection", &mut lat, t0.elapsed());
+
     let started = Instant::now();
     let threads: Vec<_> = (0..connections)
         .map(|c| {
@@ -172,15 +195,6 @@ fn main() {
         .into_iter()
         .flat_map(|t| t.join().unwrap())
         .collect();
-    let wall = started.elapsed();
-    lat.sort();
-    println!(
-        "http definition+hover: {connections} connections, {} requests in {wall:.2?}: {:.0} req/s, p50 {:.1?}, p99 {:.1?}, max {:.1?}",
-        lat.len(),
-        lat.len() as f64 / wall.as_secs_f64(),
-        percentile(&lat, 0.5),
-        percentile(&lat, 0.99),
-        lat.last().copied().unwrap_or_default(),
-    );
+    report(&format!("{connections} connections"), &mut lat, started.elapsed());
     drop(server);
 }
