@@ -195,6 +195,10 @@ fn main() {
         .into_iter()
         .flat_map(|t| t.join().unwrap())
         .collect();
-    report(&format!("{connections} connections"), &mut lat, started.elapsed());
+    report(
+        &format!("{connections} connections"),
+        &mut lat,
+        started.elapsed(),
+    );
     drop(server);
 }
