@@ -1,7 +1,8 @@
 //! The SCIP subcommands of `scipkv`: ingest, query, projects, delete, gc.
 //!
 //! JSON on stdout, diagnostics on stderr, a non-zero exit status on failure. No answer is
-//! `[]` or `null`, not an error. The CLI has no users, so it reads and writes the default
+//! `[]` or `null`, not an error. Queries and deletes go through `scipkv_server::scip_api`,
+//! which the HTTP API uses too, so both print the same JSON. The CLI has no users, so it reads and writes the default
 //! tenant unless `--tenant` says otherwise.
 
 use std::fs::File;
@@ -11,6 +12,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 use scipkv_engine::scip::store::{DEFAULT_TENANT, ScipStore, StoreError, Target};
+use scipkv_server::scip_api::{self, Query};
 use serde::Serialize;
 
 #[derive(Debug, Subcommand)]
@@ -135,7 +137,7 @@ pub fn run(cmd: ScipCommand) -> ExitCode {
 }
 
 fn json(v: &impl Serialize) -> Result<String, StoreError> {
-    serde_json::to_string_pretty(v).map_err(|e| StoreError::InvalidArgument(e.to_string()))
+    scip_api::to_json(v, true)
 }
 
 fn open(a: &StoreArgs) -> Result<ScipStore, StoreError> {
@@ -149,15 +151,13 @@ fn execute(cmd: ScipCommand) -> Result<String, StoreError> {
         ScipCommand::Projects(a) => json(&open(&a)?.projects(&a.tenant)?),
         ScipCommand::Delete(a) => {
             let store = open(&a.store)?;
-            if !store.delete_version(&a.store.tenant, &a.project, &a.version)? {
-                return Err(StoreError::InvalidArgument(format!(
-                    "no version {:?} of project {:?}",
-                    a.version, a.project
-                )));
-            }
-            let gc = store.gc(&a.store.tenant)?;
-            json(
-                &serde_json::json!({"deleted": {"project": a.project, "version": a.version}, "gc": gc}),
+            scip_api::delete(&store, &a.store.tenant, &a.project, &a.version, true)?.ok_or_else(
+                || {
+                    StoreError::InvalidArgument(format!(
+                        "no version {:?} of project {:?}",
+                        a.version, a.project
+                    ))
+                },
             )
         }
         ScipCommand::Gc(a) => json(&open(&a)?.gc(&a.tenant)?),
@@ -203,30 +203,36 @@ fn query(a: QueryArgs) -> Result<String, StoreError> {
         project: &a.project,
         version: a.version.as_deref(),
     };
-    match a.kind {
-        QueryKind::Definition(p) => json(&store.definition(&t, &p.path, p.line, p.character)?),
+    let at = |p: At| scip_api::At {
+        path: p.path,
+        line: p.line,
+        character: p.character,
+    };
+    let q = match a.kind {
+        QueryKind::Definition(p) => Query::Definition(at(p)),
         QueryKind::References {
             at: p,
             include_declaration,
-        } => json(&store.references(&t, &p.path, p.line, p.character, include_declaration)?),
-        QueryKind::Implementations(p) => {
-            json(&store.implementations(&t, &p.path, p.line, p.character)?)
-        }
-        QueryKind::TypeDefinition(p) => {
-            json(&store.type_definition(&t, &p.path, p.line, p.character)?)
-        }
-        QueryKind::Hover(p) => json(&store.hover(&t, &p.path, p.line, p.character)?),
-        QueryKind::Occurrences(p) => json(&store.occurrences(&t, &p.path, p.line, p.character)?),
-        QueryKind::DocumentSymbols { path } => json(&store.document_symbols(&t, &path)?),
-        QueryKind::Diagnostics { path } => json(&store.diagnostics(&t, &path)?),
-        QueryKind::WorkspaceSymbols { query, limit } => {
-            json(&store.workspace_symbols(&t, &query, limit)?)
-        }
-        QueryKind::SymbolDefinition { symbol } => json(&store.symbol_definition(&t, &symbol)?),
+        } => Query::References {
+            at: at(p),
+            include_declaration,
+        },
+        QueryKind::Implementations(p) => Query::Implementations(at(p)),
+        QueryKind::TypeDefinition(p) => Query::TypeDefinition(at(p)),
+        QueryKind::Hover(p) => Query::Hover(at(p)),
+        QueryKind::Occurrences(p) => Query::Occurrences(at(p)),
+        QueryKind::DocumentSymbols { path } => Query::DocumentSymbols { path },
+        QueryKind::Diagnostics { path } => Query::Diagnostics { path },
+        QueryKind::WorkspaceSymbols { query, limit } => Query::WorkspaceSymbols { query, limit },
+        QueryKind::SymbolDefinition { symbol } => Query::SymbolDefinition { symbol },
         QueryKind::SymbolReferences {
             symbol,
             include_declaration,
-        } => json(&store.symbol_references(&t, &symbol, include_declaration)?),
-        QueryKind::SymbolHover { symbol } => json(&store.symbol_hover(&t, &symbol)?),
-    }
+        } => Query::SymbolReferences {
+            symbol,
+            include_declaration,
+        },
+        QueryKind::SymbolHover { symbol } => Query::SymbolHover { symbol },
+    };
+    scip_api::run(&store, &t, &q, true)
 }

@@ -21,10 +21,10 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Serve a data directory over the Redis protocol until SIGTERM or SIGINT.
+    /// Serve a data directory over the Redis protocol and HTTP/JSON until SIGTERM or SIGINT.
     ///
     /// Prints one JSON line to stdout once listening, e.g.
-    /// {"event":"listening","resp":"127.0.0.1:6380","data":"/abs/scipkv-data"}.
+    /// {"event":"listening","resp":"127.0.0.1:6380","http":"127.0.0.1:7380","data":"/abs/scipkv-data"}.
     Serve(ServeArgs),
     #[command(flatten)]
     Scip(cli_scip::ScipCommand),
@@ -38,6 +38,9 @@ struct ServeArgs {
     /// Address for the Redis protocol (port 0 picks a free port) [default: 127.0.0.1:6380]
     #[arg(long, value_name = "ADDR")]
     resp: Option<String>,
+    /// Address for the HTTP/JSON API (port 0 picks a free port) [default: 127.0.0.1:7380]
+    #[arg(long, value_name = "ADDR")]
+    http: Option<String>,
     /// TOML configuration file; the flags above override it
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -65,19 +68,24 @@ fn serve(args: ServeArgs) -> ExitCode {
     if let Some(resp) = args.resp {
         config.resp_addr = resp;
     }
+    if let Some(http) = args.http {
+        config.http_addr = http;
+    }
     let announce = |listening: &Listening| {
         // Built by hand so "event" comes first, as a reader scanning the output expects.
         let line = format!(
-            r#"{{"event":"listening","resp":{},"data":{}}}"#,
+            r#"{{"event":"listening","resp":{},"http":{},"data":{}}}"#,
             serde_json::Value::from(listening.resp.to_string()),
+            serde_json::Value::from(listening.http.to_string()),
             serde_json::Value::from(listening.data_dir.display().to_string()),
         );
         // Tests and supervisors wait for this line, so it is flushed at once.
         println!("{line}");
         eprintln!(
-            "scipkv: serving {} over RESP on {}",
+            "scipkv: serving {} over RESP on {} and HTTP on {}",
             listening.data_dir.display(),
-            listening.resp
+            listening.resp,
+            listening.http
         );
     };
     match scipkv_server::serve(config, announce) {

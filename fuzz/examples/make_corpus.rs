@@ -346,6 +346,20 @@ fn resp_request(c: &mut Corpus) {
     }
 }
 
+fn http_params(c: &mut Corpus) {
+    for q in [
+        "path=src%2Fa.ts&line=10&character=4",
+        "path=a&line=1&character=2&includeDeclaration=true",
+        "query=Observ&limit=20",
+        "symbol=scip-python+python+django+5.1.4+django%2Fdb%2Fmodels%2FQuerySet%23filter().",
+        "symbol=x&project=p&version=latest",
+        "path=%E2%9C%93&line=4294967295&character=0",
+        "line=-1&&=&%zz&limit=1001",
+    ] {
+        c.add("http_params", q.as_bytes());
+    }
+}
+
 fn resp_reply(c: &mut Corpus) {
     let values = [
         Value::ok(),
@@ -431,6 +445,7 @@ fn main() {
     scip_symbol(&mut c);
     resp_request(&mut c);
     resp_reply(&mut c);
+    http_params(&mut c);
     db_ops(&mut c, &mut rng);
     println!(
         "wrote {} bytes of seeds under {}",

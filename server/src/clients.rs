@@ -32,6 +32,8 @@ pub(crate) struct ClientState {
     pub last_command: String,
     pub last_active: Option<Instant>,
     pub protocol: Protocol,
+    /// The tenant the client authenticated as; `CLIENT LIST` shows only its own tenant's.
+    pub tenant: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -84,11 +86,14 @@ impl Clients {
         self.table.lock().len()
     }
 
-    /// `CLIENT LIST` text: one line per client, in id order.
-    pub(crate) fn list(&self) -> String {
+    /// `CLIENT LIST` text: one line per client of `tenant`, in id order.
+    pub(crate) fn list(&self, tenant: Option<&str>) -> String {
         let clients: Vec<Arc<ClientInfo>> = self.table.lock().values().cloned().collect();
         let mut out = String::new();
         for client in clients {
+            if client.state.lock().tenant.as_deref() != tenant {
+                continue;
+            }
             out.push_str(&client.describe());
             out.push('\n');
         }
@@ -150,6 +155,6 @@ mod tests {
         drop(a);
         assert_eq!(clients.count(), 1);
         assert!(clients.register(addr, addr, 2).is_some());
-        assert!(clients.list().contains(&format!("id={} ", b.info.id)));
+        assert!(clients.list(None).contains(&format!("id={} ", b.info.id)));
     }
 }

@@ -11,18 +11,22 @@ use scipkv_engine::{ReadPath, SyncMode};
 use serde::Deserialize;
 use thiserror::Error;
 
+pub use crate::auth::Role;
 use crate::resp::Limits;
 
 /// Default data directory, relative to the working directory.
 pub const DEFAULT_DATA_DIR: &str = "./scipkv-data";
 /// Default RESP listen address: loopback only, one above Redis's port so both can coexist.
 pub const DEFAULT_RESP_ADDR: &str = "127.0.0.1:6380";
+/// Default HTTP/JSON listen address: loopback only, one above the RESP default's hundreds.
+pub const DEFAULT_HTTP_ADDR: &str = "127.0.0.1:7380";
 
 /// Everything `scipkv serve` needs, fully resolved.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub data_dir: PathBuf,
     pub resp_addr: String,
+    pub http_addr: String,
     pub sync: SyncMode,
     /// Engine memtable size in bytes; `None` keeps the engine's default.
     pub memtable_size: Option<usize>,
@@ -30,6 +34,18 @@ pub struct Config {
     /// reads; falls back to pread where the kernel or filesystem cannot).
     pub read_path: ReadPath,
     pub limits: ServerLimits,
+    /// Bearer tokens and the tenant and role each grants. Empty: one open tenant
+    /// ("default"), and the server refuses to listen on anything but loopback.
+    pub tokens: Vec<TokenConfig>,
+}
+
+/// One `[[tokens]]` entry.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenConfig {
+    pub token: String,
+    pub tenant: String,
+    pub role: Role,
 }
 
 impl Default for Config {
@@ -37,10 +53,12 @@ impl Default for Config {
         Config {
             data_dir: PathBuf::from(DEFAULT_DATA_DIR),
             resp_addr: DEFAULT_RESP_ADDR.to_owned(),
+            http_addr: DEFAULT_HTTP_ADDR.to_owned(),
             sync: SyncMode::Always,
             memtable_size: None,
             read_path: ReadPath::default(),
             limits: ServerLimits::default(),
+            tokens: Vec::new(),
         }
     }
 }
@@ -59,6 +77,15 @@ pub struct ServerLimits {
     pub max_query_buffer: usize,
     /// Close a connection idle this long; `None` never does (Redis's `timeout 0`).
     pub idle_timeout: Option<Duration>,
+    /// HTTP connections beyond this get a 503 and are closed.
+    pub max_http_connections: usize,
+    /// Largest HTTP request body (an index upload, after transfer but before
+    /// decompression); larger bodies get 413.
+    pub max_body_bytes: u64,
+    /// Deadline of one HTTP query; past it the client gets 504.
+    pub request_timeout: Duration,
+    /// Deadline of one HTTP index upload (uploads of hundreds of MB take minutes).
+    pub upload_timeout: Duration,
 }
 
 impl Default for ServerLimits {
@@ -70,6 +97,10 @@ impl Default for ServerLimits {
             max_array_len: parser.max_array_len,
             max_query_buffer: 1 << 30,
             idle_timeout: None,
+            max_http_connections: 1024,
+            max_body_bytes: 4 << 30,
+            request_timeout: Duration::from_secs(30),
+            upload_timeout: Duration::from_secs(3600),
         }
     }
 }
@@ -114,11 +145,14 @@ pub enum ConfigError {
 struct ConfigFile {
     data_dir: Option<PathBuf>,
     resp_addr: Option<String>,
+    http_addr: Option<String>,
     sync: Option<String>,
     memtable_size: Option<usize>,
     read_path: Option<String>,
     #[serde(default)]
     limits: LimitsFile,
+    #[serde(default)]
+    tokens: Vec<TokenConfig>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -130,6 +164,10 @@ struct LimitsFile {
     max_query_buffer: Option<usize>,
     /// 0 disables the timeout, as in Redis.
     idle_timeout_secs: Option<u64>,
+    max_http_connections: Option<usize>,
+    max_body_bytes: Option<u64>,
+    request_timeout_ms: Option<u64>,
+    upload_timeout_secs: Option<u64>,
 }
 
 impl Config {
@@ -161,6 +199,10 @@ impl Config {
         if let Some(addr) = file.resp_addr {
             config.resp_addr = addr;
         }
+        if let Some(addr) = file.http_addr {
+            config.http_addr = addr;
+        }
+        config.tokens = file.tokens;
         if let Some(sync) = file.sync {
             config.sync = parse_sync(&sync)?;
         }
@@ -177,6 +219,14 @@ impl Config {
         if let Some(secs) = f.idle_timeout_secs {
             l.idle_timeout = (secs > 0).then(|| Duration::from_secs(secs));
         }
+        l.max_http_connections = f.max_http_connections.unwrap_or(l.max_http_connections);
+        l.max_body_bytes = f.max_body_bytes.unwrap_or(l.max_body_bytes);
+        if let Some(ms) = f.request_timeout_ms {
+            l.request_timeout = Duration::from_millis(ms);
+        }
+        if let Some(secs) = f.upload_timeout_secs {
+            l.upload_timeout = Duration::from_secs(secs);
+        }
         config.validate()?;
         Ok(config)
     }
@@ -188,6 +238,22 @@ impl Config {
             ("limits.max_bulk_len", self.limits.max_bulk_len),
             ("limits.max_array_len", self.limits.max_array_len),
             ("limits.max_query_buffer", self.limits.max_query_buffer),
+            (
+                "limits.max_http_connections",
+                self.limits.max_http_connections,
+            ),
+            (
+                "limits.max_body_bytes",
+                usize::from(self.limits.max_body_bytes > 0),
+            ),
+            (
+                "limits.request_timeout_ms",
+                usize::from(!self.limits.request_timeout.is_zero()),
+            ),
+            (
+                "limits.upload_timeout_secs",
+                usize::from(!self.limits.upload_timeout.is_zero()),
+            ),
         ];
         for (name, value) in positive {
             if value == 0 {
@@ -205,7 +271,7 @@ impl Config {
                 reason: "must be at least 4096 bytes".into(),
             });
         }
-        Ok(())
+        crate::auth::validate_tokens(&self.tokens)
     }
 }
 
@@ -238,6 +304,7 @@ mod tests {
             r#"
             data_dir = "/tmp/x"
             resp_addr = "0.0.0.0:1"
+            http_addr = "0.0.0.0:2"
             sync = "interval:250"
             memtable_size = 1048576
             read_path = "io_uring"
@@ -247,11 +314,20 @@ mod tests {
             max_array_len = 10
             max_query_buffer = 1000
             idle_timeout_secs = 3
+            max_http_connections = 7
+            max_body_bytes = 999
+            request_timeout_ms = 1500
+            upload_timeout_secs = 60
+            [[tokens]]
+            token = "secret-token-1"
+            tenant = "acme"
+            role = "write"
             "#,
         )
         .unwrap();
         assert_eq!(config.data_dir, PathBuf::from("/tmp/x"));
         assert_eq!(config.resp_addr, "0.0.0.0:1");
+        assert_eq!(config.http_addr, "0.0.0.0:2");
         assert_eq!(config.sync, SyncMode::Interval(Duration::from_millis(250)));
         assert_eq!(config.memtable_size, Some(1 << 20));
         assert_eq!(config.read_path, ReadPath::IoUring);
@@ -263,7 +339,19 @@ mod tests {
                 max_array_len: 10,
                 max_query_buffer: 1000,
                 idle_timeout: Some(Duration::from_secs(3)),
+                max_http_connections: 7,
+                max_body_bytes: 999,
+                request_timeout: Duration::from_millis(1500),
+                upload_timeout: Duration::from_secs(60),
             }
+        );
+        assert_eq!(
+            config.tokens,
+            vec![TokenConfig {
+                token: "secret-token-1".into(),
+                tenant: "acme".into(),
+                role: Role::Write,
+            }]
         );
     }
 
@@ -307,6 +395,8 @@ mod tests {
     fn zero_limits_are_rejected() {
         assert!(Config::from_toml("[limits]\nmax_connections = 0").is_err());
         assert!(Config::from_toml("memtable_size = 10").is_err());
+        assert!(Config::from_toml("[limits]\nmax_body_bytes = 0").is_err());
+        assert!(Config::from_toml("[limits]\nrequest_timeout_ms = 0").is_err());
         let config = Config::from_toml("[limits]\nidle_timeout_secs = 0").unwrap();
         assert_eq!(config.limits.idle_timeout, None);
     }

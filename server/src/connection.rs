@@ -59,7 +59,8 @@ async fn serve(stream: &mut TcpStream, ctx: &mut ConnectionContext) {
     let mut parser = RequestParser::new(limits.parser_limits());
     let mut input: Vec<u8> = Vec::with_capacity(READ_CHUNK);
     let mut pending: VecDeque<Command> = VecDeque::new();
-    let mut session = Some(Session::new(Arc::clone(&ctx.registration.info)));
+    let open = shared.tokens.is_open();
+    let mut session = Some(Session::new(Arc::clone(&ctx.registration.info), open));
     let mut protocol_error: Option<ProtocolError> = None;
     loop {
         let mut more_buffered = false;

@@ -23,6 +23,10 @@ pub enum ServerError {
         #[source]
         source: std::io::Error,
     },
+    #[error(
+        "refusing to listen on {addr}: no [[tokens]] are configured, so the server is open to anyone who can connect; configure tokens or use a loopback address"
+    )]
+    OpenOnNetwork { addr: std::net::SocketAddr },
     #[error("cannot start the async runtime: {0}")]
     Runtime(#[source] std::io::Error),
     #[error("cannot install signal handlers: {0}")]

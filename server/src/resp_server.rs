@@ -1,22 +1,25 @@
-//! The RESP server's life cycle: open the database, listen, accept until a shutdown signal,
-//! drain connections, close the database.
+//! The server's life cycle: open the database, listen for RESP and HTTP, accept until a
+//! shutdown signal, drain both kinds of connections, close the database.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use scipkv_engine::{Db, Options};
+use scipkv_engine::Db;
+use scipkv_engine::scip::store::ScipStore;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 
+use crate::auth::Tokens;
 use crate::clients::Clients;
 use crate::config::Config;
 use crate::connection::{self, ConnectionContext};
 use crate::cursors::Cursors;
 use crate::error::ServerError;
 use crate::locks::KeyLocks;
+use crate::metrics::Metrics;
 use crate::shared::{Shared, Stats};
 use crate::shutdown::Signals;
 
@@ -32,8 +35,9 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 /// Where the server ended up listening, reported once it accepts connections.
 #[derive(Debug, Clone)]
 pub struct Listening {
-    /// The bound address (with the real port when the configuration asked for port 0).
+    /// The bound addresses (with the real port when the configuration asked for port 0).
     pub resp: SocketAddr,
+    pub http: SocketAddr,
     pub data_dir: PathBuf,
 }
 
@@ -48,11 +52,11 @@ pub fn serve(config: Config, on_listening: impl FnOnce(&Listening)) -> Result<()
         .enable_all()
         .build()
         .map_err(ServerError::Runtime)?;
-    let mut options = Options {
-        sync: config.sync,
-        read_path: config.read_path,
-        ..Options::default()
-    };
+    // The server hosts SCIP indexes, so tables get the SCIP store's layout (zstd blocks);
+    // RESP values share it.
+    let mut options = ScipStore::recommended_options();
+    options.sync = config.sync;
+    options.read_path = config.read_path;
     if let Some(size) = config.memtable_size {
         options.memtable_size = size;
     }
@@ -62,20 +66,22 @@ pub fn serve(config: Config, on_listening: impl FnOnce(&Listening)) -> Result<()
     })?;
     let data_dir = std::fs::canonicalize(&config.data_dir).unwrap_or(config.data_dir.clone());
     let result: Result<(), ServerError> = runtime.block_on(async {
-        let listener = TcpListener::bind(&config.resp_addr)
-            .await
-            .map_err(|source| ServerError::Bind {
-                addr: config.resp_addr.clone(),
-                source,
-            })?;
-        let resp = listener.local_addr().map_err(|source| ServerError::Bind {
-            addr: config.resp_addr.clone(),
-            source,
-        })?;
+        let (listener, resp) = bind(&config.resp_addr).await?;
+        let (http_listener, http) = bind(&config.http_addr).await?;
+        let tokens = Tokens::new(config.tokens.clone());
+        if tokens.is_open() {
+            for addr in [resp, http] {
+                if !addr.ip().is_loopback() {
+                    return Err(ServerError::OpenOnNetwork { addr });
+                }
+            }
+        }
         let signals = Signals::install().map_err(ServerError::Signals)?;
         let shared = Arc::new(Shared {
             db: db.clone(),
+            scip: ScipStore::from_db(db.clone()),
             config: config.clone(),
+            tokens,
             resp_addr: resp,
             data_dir: data_dir.clone(),
             started: Instant::now(),
@@ -83,9 +89,17 @@ pub fn serve(config: Config, on_listening: impl FnOnce(&Listening)) -> Result<()
             cursors: Cursors::default(),
             locks: KeyLocks::default(),
             stats: Stats::default(),
+            metrics: Metrics::new(
+                crate::commands::COMMANDS.iter().map(|c| c.name).collect(),
+                crate::http::routes::route_names(),
+            ),
         });
-        on_listening(&Listening { resp, data_dir });
-        accept_until_signal(shared, listener, signals).await;
+        on_listening(&Listening {
+            resp,
+            http,
+            data_dir,
+        });
+        accept_until_signal(shared, listener, http_listener, signals).await;
         Ok(())
     });
     // Connections that missed the drain deadline may still have an engine call running;
@@ -95,9 +109,30 @@ pub fn serve(config: Config, on_listening: impl FnOnce(&Listening)) -> Result<()
     db.close().map_err(ServerError::Close)
 }
 
-async fn accept_until_signal(shared: Arc<Shared>, listener: TcpListener, mut signals: Signals) {
+async fn bind(addr: &str) -> Result<(TcpListener, SocketAddr), ServerError> {
+    let error = |source| ServerError::Bind {
+        addr: addr.to_owned(),
+        source,
+    };
+    let listener = TcpListener::bind(addr).await.map_err(error)?;
+    let local = listener.local_addr().map_err(error)?;
+    Ok((listener, local))
+}
+
+async fn accept_until_signal(
+    shared: Arc<Shared>,
+    listener: TcpListener,
+    http_listener: TcpListener,
+    mut signals: Signals,
+) {
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let (alive_tx, mut alive_rx) = mpsc::channel::<()>(1);
+    let http = tokio::spawn(crate::http::accept_until_shutdown(
+        Arc::clone(&shared),
+        http_listener,
+        shutdown_rx.clone(),
+        alive_tx.clone(),
+    ));
     loop {
         tokio::select! {
             name = signals.recv() => {
@@ -115,6 +150,8 @@ async fn accept_until_signal(shared: Arc<Shared>, listener: TcpListener, mut sig
     }
     drop(listener);
     let _ = shutdown_tx.send(true);
+    // The HTTP accept loop returns (dropping its listener and its `alive` sender) at once.
+    let _ = http.await;
     drop(alive_tx);
     // `recv` returns None once every connection task has dropped its sender.
     if tokio::time::timeout(DRAIN_TIMEOUT, alive_rx.recv())

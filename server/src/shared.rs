@@ -7,16 +7,22 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use scipkv_engine::Db;
+use scipkv_engine::scip::store::ScipStore;
 
+use crate::auth::Tokens;
 use crate::clients::Clients;
 use crate::config::Config;
 use crate::cursors::Cursors;
 use crate::locks::KeyLocks;
+use crate::metrics::Metrics;
 
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub db: Db,
+    /// The SCIP store on the same database (its keys live under their own namespace).
+    pub scip: ScipStore,
     pub config: Config,
+    pub tokens: Tokens,
     pub resp_addr: SocketAddr,
     pub data_dir: PathBuf,
     pub started: Instant,
@@ -24,6 +30,7 @@ pub(crate) struct Shared {
     pub cursors: Cursors,
     pub locks: KeyLocks,
     pub stats: Stats,
+    pub metrics: Metrics,
 }
 
 /// Server-level counters for `INFO stats` (the engine keeps its own).

@@ -12,6 +12,8 @@ use scipkv_server::resp::{Value, parse_value};
 pub struct Server {
     child: Child,
     pub addr: SocketAddr,
+    /// The HTTP/JSON API's address.
+    pub http: SocketAddr,
     /// Kept open so the server never gets EPIPE on stdout.
     _stdout: BufReader<ChildStdout>,
 }
@@ -22,12 +24,19 @@ pub fn command(data: &Path, config: Option<&Path>) -> Command {
 }
 
 pub fn command_on(data: &Path, resp: &str, config: Option<&Path>) -> Command {
+    command_with(data, resp, "127.0.0.1:0", config)
+}
+
+/// `scipkv serve` on the given RESP and HTTP addresses.
+pub fn command_with(data: &Path, resp: &str, http: &str, config: Option<&Path>) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_scipkv"));
     cmd.arg("serve")
         .arg("--data")
         .arg(data)
         .arg("--resp")
-        .arg(resp);
+        .arg(resp)
+        .arg("--http")
+        .arg(http);
     if let Some(config) = config {
         cmd.arg("--config").arg(config);
     }
@@ -63,9 +72,12 @@ impl Server {
         assert!(event["data"].is_string(), "{line}");
         let addr: SocketAddr = event["resp"].as_str().unwrap().parse().unwrap();
         assert_ne!(addr.port(), 0, "the line must carry the bound port");
+        let http: SocketAddr = event["http"].as_str().unwrap().parse().unwrap();
+        assert_ne!(http.port(), 0, "the line must carry the bound HTTP port");
         Server {
             child,
             addr,
+            http,
             _stdout: stdout,
         }
     }
@@ -93,6 +105,11 @@ impl Server {
             .status()
             .unwrap();
         assert!(status.success());
+        self.child.wait().unwrap()
+    }
+
+    /// Waits for the process to exit (after a signal sent some other way).
+    pub fn wait(mut self) -> ExitStatus {
         self.child.wait().unwrap()
     }
 
@@ -171,4 +188,134 @@ impl Raw {
     pub fn assert_closed(&mut self) {
         assert_eq!(self.read(), None, "expected the server to close");
     }
+}
+
+/// A blocking HTTP client for the server's JSON API (ureq: small, synchronous, no TLS).
+/// Every status is returned, not turned into an error.
+pub struct Http {
+    agent: ureq::Agent,
+    pub base: String,
+    pub token: Option<String>,
+}
+
+impl Http {
+    pub fn new(addr: SocketAddr, token: Option<&str>) -> Http {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(std::time::Duration::from_secs(120)))
+            .build()
+            .into();
+        Http {
+            agent,
+            base: format!("http://{addr}"),
+            token: token.map(str::to_owned),
+        }
+    }
+
+    fn auth<B>(&self, req: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
+        match &self.token {
+            Some(t) => req.header("Authorization", format!("Bearer {t}")),
+            None => req,
+        }
+    }
+
+    fn finish(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> (u16, String) {
+        let mut response = result.expect("HTTP request failed");
+        let status = response.status().as_u16();
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(1 << 30)
+            .read_to_string()
+            .unwrap();
+        (status, body)
+    }
+
+    /// GET; the status and the body text.
+    pub fn get(&self, path: &str) -> (u16, String) {
+        Self::finish(
+            self.auth(self.agent.get(format!("{}{path}", self.base)))
+                .call(),
+        )
+    }
+
+    /// GET that must answer 200 with JSON.
+    pub fn get_json(&self, path: &str) -> serde_json::Value {
+        let (status, body) = self.get(path);
+        assert_eq!(status, 200, "GET {path}: {body}");
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {path}: {e}: {body}"))
+    }
+
+    pub fn delete(&self, path: &str) -> (u16, String) {
+        Self::finish(
+            self.auth(self.agent.delete(format!("{}{path}", self.base)))
+                .call(),
+        )
+    }
+
+    /// PUT streaming `body` (chunked transfer encoding: no length up front).
+    pub fn put_reader(&self, path: &str, body: &mut dyn Read) -> (u16, String) {
+        let req = self.auth(self.agent.put(format!("{}{path}", self.base)));
+        Self::finish(req.send(ureq::SendBody::from_reader(body)))
+    }
+
+    /// PUT with a known length.
+    pub fn put_bytes(&self, path: &str, body: &[u8]) -> (u16, String) {
+        let req = self.auth(self.agent.put(format!("{}{path}", self.base)));
+        Self::finish(req.send(body))
+    }
+}
+
+impl Server {
+    pub fn http(&self, token: Option<&str>) -> Http {
+        Http::new(self.http, token)
+    }
+
+    /// A RESP client authenticated as `tenant` with `token` (`AUTH tenant token`).
+    pub fn client_as(&self, tenant: &str, token: &str) -> redis::Connection {
+        redis::Client::open(format!("redis://{tenant}:{token}@{}/", self.addr))
+            .unwrap()
+            .get_connection()
+            .unwrap()
+    }
+}
+
+/// A raw HTTP/1.1 exchange over TCP, for what a client library will not send.
+pub fn raw_http(addr: SocketAddr, request: &[u8]) -> String {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    stream.write_all(request).unwrap();
+    let mut out = Vec::new();
+    let _ = stream.read_to_end(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A small SCIP index with one definition and one reference of `symbol` in `path`.
+pub fn tiny_index(path: &str, symbol: &str) -> Vec<u8> {
+    use scipkv_engine::scip::{Document, Metadata, Occurrence, SymbolInformation, encode_index};
+    let doc = Document {
+        relative_path: path.into(),
+        occurrences: vec![
+            Occurrence {
+                range: vec![0, 4, 7],
+                symbol: symbol.into(),
+                symbol_roles: 1,
+                ..Default::default()
+            },
+            Occurrence {
+                range: vec![2, 0, 3],
+                symbol: symbol.into(),
+                ..Default::default()
+            },
+        ],
+        symbols: vec![SymbolInformation {
+            symbol: symbol.into(),
+            documentation: vec!["tiny docs".into()],
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    encode_index(&Metadata::default(), &[doc], &[])
 }

@@ -45,13 +45,14 @@ pub(crate) fn run_plain_writes(
         bytes += command.args[1..].iter().map(Vec::len).sum::<usize>();
         run += 1;
     }
-    if run < 2 {
+    // A client that may not write gets its errors from `execute`, one request at a time.
+    if run < 2 || !super::auth::may_write(session) {
         return None;
     }
     let mut batch = WriteBatch::new();
     for command in pending.iter().take(run) {
         for pair in command.args[1..].chunks_exact(2) {
-            batch.put(&pair[0], &pair[1]);
+            batch.put(session.keyspace.key(&pair[0]), &pair[1]);
         }
     }
     batch.validate().ok()?;
@@ -63,12 +64,23 @@ pub(crate) fn run_plain_writes(
         state.last_command.push_str("set");
         state.last_active = Some(std::time::Instant::now());
     }
-    let keys = commands.iter().flat_map(|c| c.args[1..].iter().step_by(2));
+    let keys = commands
+        .iter()
+        .flat_map(|c| c.args[1..].iter().step_by(2))
+        .map(|k| session.keyspace.key(k));
     let _guard = shared.locks.lock(keys);
+    let started = std::time::Instant::now();
     let reply = match shared.db.write(batch) {
         Ok(()) => Value::ok(),
         Err(error) => error_reply(&error.into()),
     };
+    let each = started.elapsed() / u32::try_from(run).unwrap_or(u32::MAX);
+    for command in &commands {
+        let index = super::position(&command.args[0]);
+        shared
+            .metrics
+            .resp_command(index, matches!(reply, Value::Error(_)), each);
+    }
     Some(vec![reply; run])
 }
 

@@ -154,7 +154,7 @@ fn fields(
             ("scipkv_engine_stall_micros", db.stall_micros.to_string()),
         ],
         "keyspace" => {
-            let keys = key_count(shared)?;
+            let keys = key_count(shared, &session.keyspace)?;
             if keys == 0 {
                 vec![]
             } else {

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use scipkv_engine::WriteBatch;
 
 use super::{CommandError, Reply, Session, option};
+use crate::keyspace::Keyspace;
 use crate::resp::Value;
 use crate::shared::Shared;
 
@@ -16,10 +17,10 @@ fn count(n: usize) -> Value {
 }
 
 /// DEL and UNLINK (the engine deletes lazily anyway): returns how many keys existed.
-pub(super) fn del(shared: &Shared, _: &mut Session, args: &[Vec<u8>]) -> Reply {
+pub(super) fn del(shared: &Shared, session: &mut Session, args: &[Vec<u8>]) -> Reply {
     // A key named twice is deleted (and counted) once, as in Redis.
     let keys: BTreeSet<&[u8]> = args[1..].iter().map(Vec::as_slice).collect();
-    let keys: Vec<&[u8]> = keys.into_iter().collect();
+    let keys: Vec<Vec<u8>> = keys.into_iter().map(|k| session.keyspace.key(k)).collect();
     let _guard = shared.locks.lock(&keys);
     let present = shared.db.multi_get(&keys)?;
     let mut batch = WriteBatch::new();
@@ -34,13 +35,13 @@ pub(super) fn del(shared: &Shared, _: &mut Session, args: &[Vec<u8>]) -> Reply {
 }
 
 /// Counts existing keys; a key named twice counts twice, as in Redis.
-pub(super) fn exists(shared: &Shared, _: &mut Session, args: &[Vec<u8>]) -> Reply {
-    let values = shared.db.multi_get(&args[1..])?;
+pub(super) fn exists(shared: &Shared, session: &mut Session, args: &[Vec<u8>]) -> Reply {
+    let values = shared.db.multi_get(&session.keyspace.keys(&args[1..]))?;
     Ok(count(values.iter().filter(|v| v.is_some()).count()))
 }
 
-pub(super) fn type_of(shared: &Shared, _: &mut Session, args: &[Vec<u8>]) -> Reply {
-    let kind = if shared.db.get(&args[1])?.is_some() {
+pub(super) fn type_of(shared: &Shared, session: &mut Session, args: &[Vec<u8>]) -> Reply {
+    let kind = if shared.db.get(session.keyspace.key(&args[1]))?.is_some() {
         "string"
     } else {
         "none"
@@ -50,30 +51,31 @@ pub(super) fn type_of(shared: &Shared, _: &mut Session, args: &[Vec<u8>]) -> Rep
 
 /// Counts keys with a full scan: O(number of keys). The engine keeps no live key count
 /// (an overwrite and an insert look the same to it), so this is the exact answer's price.
-pub(super) fn dbsize(shared: &Shared, _: &mut Session, _: &[Vec<u8>]) -> Reply {
-    Ok(count(key_count(shared)?))
+pub(super) fn dbsize(shared: &Shared, session: &mut Session, _: &[Vec<u8>]) -> Reply {
+    Ok(count(key_count(shared, &session.keyspace)?))
 }
 
-pub(crate) fn key_count(shared: &Shared) -> Result<usize, CommandError> {
+/// Keys of one tenant.
+pub(crate) fn key_count(shared: &Shared, keyspace: &Keyspace) -> Result<usize, CommandError> {
     let mut n = 0;
-    for entry in shared.db.iter::<&[u8]>(..) {
+    for entry in shared.db.scan_prefix(keyspace.prefix()) {
         entry?;
         n += 1;
     }
     Ok(n)
 }
 
-/// Deletes every key present when the command starts, in bounded batches. Unlike Redis's
+/// Deletes every key of the tenant present when the command starts, in bounded batches. Unlike Redis's
 /// FLUSHDB this is not atomic: keys written concurrently may survive, and a reader may see
 /// a partly flushed database. ASYNC and SYNC are accepted; both run synchronously.
-pub(super) fn flushdb(shared: &Shared, _: &mut Session, args: &[Vec<u8>]) -> Reply {
+pub(super) fn flushdb(shared: &Shared, session: &mut Session, args: &[Vec<u8>]) -> Reply {
     match &args[1..] {
         [] => {}
         [mode] if matches!(option(mode).as_str(), "ASYNC" | "SYNC") => {}
         _ => return Err(CommandError::Syntax),
     }
     let mut batch = WriteBatch::new();
-    for entry in shared.db.iter::<&[u8]>(..) {
+    for entry in shared.db.scan_prefix(session.keyspace.prefix()) {
         let (key, _) = entry?;
         batch.delete(key);
         if batch.len() >= FLUSH_BATCH {

@@ -4,6 +4,7 @@
 //! order. Each handler gets the shared server state, the connection's [`Session`] and the
 //! full argument list (name first), and returns the reply; it never panics on client input.
 
+mod auth;
 mod coalesce;
 mod info;
 mod keys;
@@ -18,7 +19,9 @@ use thiserror::Error;
 
 pub(crate) use coalesce::run_plain_writes;
 
+use crate::auth::Principal;
 use crate::clients::ClientInfo;
+use crate::keyspace::Keyspace;
 use crate::resp::{Protocol, Value};
 use crate::shared::{Shared, Stats};
 
@@ -29,14 +32,23 @@ pub(crate) struct Session {
     pub client: Arc<ClientInfo>,
     /// Set by `QUIT`: reply, then close.
     pub quit: bool,
+    /// Who the client is; `None` until `AUTH` when tokens are configured.
+    pub principal: Option<Principal>,
+    /// The principal's tenant namespace: every key a command touches goes through it.
+    pub keyspace: Keyspace,
 }
 
 impl Session {
-    pub(crate) fn new(client: Arc<ClientInfo>) -> Self {
+    /// `open`: no tokens are configured, so the client starts as [`Principal::open`].
+    pub(crate) fn new(client: Arc<ClientInfo>, open: bool) -> Self {
+        let principal = open.then(Principal::open);
+        client.state.lock().tenant = principal.as_ref().map(|p| p.tenant.clone());
         Session {
             protocol: Protocol::Resp2,
             client,
             quit: false,
+            keyspace: Keyspace::new(principal.as_ref().map_or("", |p| &p.tenant)),
+            principal,
         }
     }
 }
@@ -60,6 +72,16 @@ pub(crate) enum CommandError {
     Arity(String),
     #[error("NOPROTO unsupported protocol version")]
     NoProto,
+    #[error("NOAUTH Authentication required.")]
+    NoAuth,
+    #[error(
+        "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"
+    )]
+    HelloNoAuth,
+    #[error("WRONGPASS invalid username-password pair or user is disabled.")]
+    WrongPass,
+    #[error("NOPERM this user has no permissions to run the '{0}' command")]
+    NoPerm(&'static str),
     #[error("ERR {0}")]
     Other(String),
     #[error("ERR {0}")]
@@ -111,6 +133,16 @@ const CONN: &[&str] = &["fast", "loading", "stale"];
 
 /// Every command the server knows. Sorted by name for `COMMAND` output.
 pub(crate) static COMMANDS: &[Spec] = &[
+    spec!(
+        "auth",
+        -2,
+        CONN,
+        (0, 0, 0),
+        "connection",
+        "O(N) in the number of configured tokens",
+        "Authenticates the connection: AUTH [tenant] token.",
+        auth::auth
+    ),
     spec!(
         "client",
         -2,
@@ -351,20 +383,41 @@ pub(crate) fn is_point_read(args: &[Vec<u8>]) -> bool {
 }
 
 pub(crate) fn lookup(name: &[u8]) -> Option<&'static Spec> {
-    COMMANDS
-        .iter()
-        .find(|spec| spec.name.as_bytes().eq_ignore_ascii_case(name))
+    position(name).map(|i| &COMMANDS[i])
 }
 
-/// Runs one command and returns its reply (errors included).
+/// Index of a command in [`COMMANDS`] (the metrics label index).
+pub(crate) fn position(name: &[u8]) -> Option<usize> {
+    COMMANDS
+        .iter()
+        .position(|spec| spec.name.as_bytes().eq_ignore_ascii_case(name))
+}
+
+/// Runs one command and returns its reply (errors included), timing it for `/metrics`.
 pub(crate) fn execute(shared: &Shared, session: &mut Session, args: &[Vec<u8>]) -> Value {
+    let started = Instant::now();
+    let index = args.first().and_then(|name| position(name));
+    let reply = execute_untimed(shared, session, args);
+    shared
+        .metrics
+        .resp_command(index, matches!(reply, Value::Error(_)), started.elapsed());
+    reply
+}
+
+fn execute_untimed(shared: &Shared, session: &mut Session, args: &[Vec<u8>]) -> Value {
     Stats::add(&shared.stats.commands_processed, 1);
     let Some(name) = args.first() else {
         return Value::Error("ERR empty command".into());
     };
     let Some(spec) = lookup(name) else {
+        if session.principal.is_none() {
+            return error_reply(&CommandError::NoAuth);
+        }
         return unknown_command(args);
     };
+    if let Err(error) = auth::gate(session, spec) {
+        return error_reply(&error);
+    }
     {
         let mut state = session.client.state.lock();
         state.last_command.clear();

@@ -4,15 +4,13 @@
 //! key the cursor stands for (see `crate::cursors`). Every key that exists for the whole
 //! scan is returned exactly once; keys added or removed meanwhile may or may not be.
 
-use std::ops::Bound;
-
 use super::{CommandError, Reply, Session, option, parse_int};
 use crate::resp::{Value, glob_match, matches_everything};
 use crate::shared::Shared;
 
 const DEFAULT_COUNT: usize = 10;
 
-pub(super) fn scan(shared: &Shared, _: &mut Session, args: &[Vec<u8>]) -> Reply {
+pub(super) fn scan(shared: &Shared, session: &mut Session, args: &[Vec<u8>]) -> Reply {
     let cursor = std::str::from_utf8(&args[1])
         .ok()
         .and_then(|c| c.parse::<u64>().ok())
@@ -40,16 +38,18 @@ pub(super) fn scan(shared: &Shared, _: &mut Session, args: &[Vec<u8>]) -> Reply 
             _ => return Err(CommandError::Syntax),
         }
     }
-    let lower = if cursor == 0 {
-        Bound::Unbounded
-    } else {
-        let key = shared
-            .cursors
-            .resume_key(cursor)
-            .ok_or(CommandError::InvalidCursor)?;
-        Bound::Excluded(key)
+    // Cursors remember client keys: a cursor resumes inside the caller's own tenant.
+    let resume = match cursor {
+        0 => None,
+        _ => Some(
+            shared
+                .cursors
+                .resume_key(cursor)
+                .ok_or(CommandError::InvalidCursor)?,
+        ),
     };
-    let mut iter = shared.db.iter((lower, Bound::<Vec<u8>>::Unbounded));
+    let ks = &session.keyspace;
+    let mut iter = shared.db.iter(ks.range_after(resume.as_deref()));
     let mut keys = Vec::new();
     let mut last = None;
     let mut examined = 0;
@@ -59,6 +59,10 @@ pub(super) fn scan(shared: &Shared, _: &mut Session, args: &[Vec<u8>]) -> Reply 
             break;
         };
         let (key, _) = entry?;
+        let Some(key) = ks.strip(&key).map(<[u8]>::to_vec) else {
+            last = None;
+            break;
+        };
         examined += 1;
         if only_strings && pattern.is_none_or(|p| glob_match(p, &key, false)) {
             keys.push(Value::Bulk(key.clone()));

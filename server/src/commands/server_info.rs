@@ -35,9 +35,9 @@ pub(super) fn select(_: &Shared, _: &mut Session, args: &[Vec<u8>]) -> Reply {
     }
 }
 
-/// `HELLO [protover [AUTH user pass] [SETNAME name]]`. There are no users yet, so AUTH is
-/// accepted as Redis accepts it for a default user without a password.
-pub(super) fn hello(_: &Shared, session: &mut Session, args: &[Vec<u8>]) -> Reply {
+/// `HELLO [protover [AUTH tenant token] [SETNAME name]]`. Without tokens configured AUTH
+/// is accepted as Redis accepts it for a default user without a password.
+pub(super) fn hello(shared: &Shared, session: &mut Session, args: &[Vec<u8>]) -> Reply {
     let mut protocol = session.protocol;
     let mut name = None;
     if let Some(version) = args.get(1) {
@@ -52,8 +52,9 @@ pub(super) fn hello(_: &Shared, session: &mut Session, args: &[Vec<u8>]) -> Repl
         while let Some(opt) = rest.next() {
             match option(opt).as_str() {
                 "AUTH" => {
-                    rest.next().ok_or(CommandError::Syntax)?;
-                    rest.next().ok_or(CommandError::Syntax)?;
+                    let tenant = rest.next().ok_or(CommandError::Syntax)?;
+                    let token = rest.next().ok_or(CommandError::Syntax)?;
+                    super::auth::login(shared, session, Some(tenant), token)?;
                 }
                 "SETNAME" => {
                     let value = rest.next().ok_or(CommandError::Syntax)?;
@@ -63,6 +64,9 @@ pub(super) fn hello(_: &Shared, session: &mut Session, args: &[Vec<u8>]) -> Repl
                 _ => return Err(CommandError::Syntax),
             }
         }
+    }
+    if session.principal.is_none() {
+        return Err(CommandError::HelloNoAuth);
     }
     session.protocol = protocol;
     {
@@ -137,7 +141,11 @@ pub(super) fn client(shared: &Shared, session: &mut Session, args: &[Vec<u8>]) -
             }
             Ok(Value::ok())
         }
-        ("LIST", []) => Ok(text(shared.clients.list())),
+        ("LIST", []) => {
+            Ok(text(shared.clients.list(
+                session.principal.as_ref().map(|p| p.tenant.as_str()),
+            )))
+        }
         ("INFO", []) => Ok(text(session.client.describe() + "\n")),
         ("ID" | "GETNAME" | "SETNAME" | "SETINFO" | "LIST" | "INFO", _) => Err(arity()),
         _ => Err(CommandError::UnknownSubcommand {

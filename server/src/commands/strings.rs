@@ -10,17 +10,20 @@ fn bulk_or_null(value: Option<Vec<u8>>) -> Value {
     value.map_or(Value::Null, Value::Bulk)
 }
 
-pub(super) fn get(shared: &Shared, _: &mut Session, args: &[Vec<u8>]) -> Reply {
-    Ok(bulk_or_null(shared.db.get(&args[1])?))
+pub(super) fn get(shared: &Shared, session: &mut Session, args: &[Vec<u8>]) -> Reply {
+    Ok(bulk_or_null(shared.db.get(session.keyspace.key(&args[1]))?))
 }
 
-pub(super) fn strlen(shared: &Shared, _: &mut Session, args: &[Vec<u8>]) -> Reply {
-    let len = shared.db.get(&args[1])?.map_or(0, |v| v.len());
+pub(super) fn strlen(shared: &Shared, session: &mut Session, args: &[Vec<u8>]) -> Reply {
+    let len = shared
+        .db
+        .get(session.keyspace.key(&args[1]))?
+        .map_or(0, |v| v.len());
     Ok(Value::Integer(i64::try_from(len).unwrap_or(i64::MAX)))
 }
 
-pub(super) fn mget(shared: &Shared, _: &mut Session, args: &[Vec<u8>]) -> Reply {
-    let values = shared.db.multi_get(&args[1..])?;
+pub(super) fn mget(shared: &Shared, session: &mut Session, args: &[Vec<u8>]) -> Reply {
+    let values = shared.db.multi_get(&session.keyspace.keys(&args[1..]))?;
     Ok(Value::Array(values.into_iter().map(bulk_or_null).collect()))
 }
 
@@ -35,8 +38,8 @@ enum Condition {
 
 /// `SET key value [NX|XX] [GET]`. Expiry options are recognised and refused until the
 /// engine can store expiry times.
-pub(super) fn set(shared: &Shared, _: &mut Session, args: &[Vec<u8>]) -> Reply {
-    let (key, value) = (&args[1], &args[2]);
+pub(super) fn set(shared: &Shared, session: &mut Session, args: &[Vec<u8>]) -> Reply {
+    let (key, value) = (&session.keyspace.key(&args[1]), &args[2]);
     let mut condition = Condition::Always;
     let mut return_old = false;
     for arg in &args[3..] {
@@ -71,8 +74,8 @@ pub(super) fn set(shared: &Shared, _: &mut Session, args: &[Vec<u8>]) -> Reply {
     })
 }
 
-pub(super) fn getdel(shared: &Shared, _: &mut Session, args: &[Vec<u8>]) -> Reply {
-    let key = &args[1];
+pub(super) fn getdel(shared: &Shared, session: &mut Session, args: &[Vec<u8>]) -> Reply {
+    let key = &session.keyspace.key(&args[1]);
     let _guard = shared.locks.lock([key]);
     let old = shared.db.get(key)?;
     if old.is_some() {
@@ -82,16 +85,19 @@ pub(super) fn getdel(shared: &Shared, _: &mut Session, args: &[Vec<u8>]) -> Repl
 }
 
 /// All pairs in one batch: readers and crash recovery see all of them or none.
-pub(super) fn mset(shared: &Shared, _: &mut Session, args: &[Vec<u8>]) -> Reply {
+pub(super) fn mset(shared: &Shared, session: &mut Session, args: &[Vec<u8>]) -> Reply {
     let pairs = &args[1..];
     if !pairs.len().is_multiple_of(2) {
         return Err(CommandError::Arity("mset".into()));
     }
     let mut batch = WriteBatch::new();
     for pair in pairs.chunks_exact(2) {
-        batch.put(&pair[0], &pair[1]);
+        batch.put(session.keyspace.key(&pair[0]), &pair[1]);
     }
-    let _guard = shared.locks.lock(pairs.iter().step_by(2));
+    // Locks are taken on engine keys, as every other writer takes them.
+    let _guard = shared
+        .locks
+        .lock(pairs.iter().step_by(2).map(|k| session.keyspace.key(k)));
     shared.db.write(batch)?;
     Ok(Value::ok())
 }

@@ -154,6 +154,12 @@ impl ScipStore {
         &self.db
     }
 
+    /// The version a target names (`latest` resolved), or `None` if the project or version
+    /// does not exist: lets a server tell "unknown version" (404) from "no answer" (`[]`).
+    pub fn resolve_version(&self, t: &Target<'_>) -> StoreResult<Option<String>> {
+        Ok(self.resolve(t)?.map(|r| r.version))
+    }
+
     /// Resolves a target to a concrete upload, or `None` if the project or version does not
     /// exist (a query then answers "nothing", not an error).
     pub(crate) fn resolve(&self, t: &Target<'_>) -> StoreResult<Option<Resolved>> {
