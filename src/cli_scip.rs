@@ -6,7 +6,7 @@
 //! tenant unless `--tenant` says otherwise.
 
 use std::fs::File;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -126,8 +126,17 @@ pub enum QueryKind {
 pub fn run(cmd: ScipCommand) -> ExitCode {
     match execute(cmd) {
         Ok(json) => {
-            println!("{json}");
-            ExitCode::SUCCESS
+            // `println!` panics when the reader has gone (`| head`); a closed pipe is the
+            // reader's choice, not our failure, and anything else is reported.
+            let mut out = std::io::stdout().lock();
+            match writeln!(out, "{json}").and_then(|()| out.flush()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("scipkv: writing the answer: {e}");
+                    ExitCode::FAILURE
+                }
+            }
         }
         Err(e) => {
             eprintln!("scipkv: {e}");
@@ -234,5 +243,14 @@ fn query(a: QueryArgs) -> Result<String, StoreError> {
         },
         QueryKind::SymbolHover { symbol } => Query::SymbolHover { symbol },
     };
+    // As over HTTP (404): an unknown project or version is an error, while a known version
+    // with nothing at the position answers `[]` or `null`.
+    if store.resolve_version(&t)?.is_none() {
+        let version = a.version.as_deref().unwrap_or("latest");
+        return Err(StoreError::InvalidArgument(format!(
+            "no version {version:?} of project {:?}",
+            a.project
+        )));
+    }
     scip_api::run(&store, &t, &q, true)
 }

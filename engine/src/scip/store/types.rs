@@ -52,6 +52,7 @@ pub struct Hover {
 
 /// One entry of a document outline, children nested by enclosing range.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct DocumentSymbol {
     pub symbol: String,
     pub name: String,
