@@ -124,7 +124,7 @@ fn value(tag: &str) -> Vec<u8> {
 fn palette() -> &'static [Vec<u8>] {
     static PALETTE: std::sync::OnceLock<Vec<Vec<u8>>> = std::sync::OnceLock::new();
     PALETTE.get_or_init(|| {
-        let mut r = Rng(0x5EED_0F_B10C);
+        let mut r = Rng(0x005E_ED0F_B10C);
         (0..32)
             .map(|_| (0..1536).map(|_| b'0' + r.below(64) as u8).collect())
             .collect()
