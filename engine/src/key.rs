@@ -29,6 +29,10 @@ pub enum Kind {
     Delete = 0,
     /// A plain value.
     Put = 1,
+    /// A value with an absolute expiry: the stored value is the expiry (unix milliseconds,
+    /// 8 bytes little-endian) followed by the user's value. Once the clock reaches the expiry
+    /// the entry reads exactly like a tombstone (it hides every older version).
+    PutExpiring = 2,
 }
 
 /// The kind used in seek keys: sorts first among entries of the same seqno.
@@ -39,9 +43,32 @@ impl Kind {
         match b {
             0 => Some(Kind::Delete),
             1 => Some(Kind::Put),
+            2 => Some(Kind::PutExpiring),
             _ => None,
         }
     }
+}
+
+/// Bytes of the expiry prefix of a [`Kind::PutExpiring`] value.
+pub const EXPIRY_LEN: usize = 8;
+
+/// Splits a stored [`Kind::PutExpiring`] value into (expiry in unix ms, user value); `None`
+/// if it is shorter than the prefix (decoders report that as corruption).
+#[inline]
+pub fn split_expiring(stored: &[u8]) -> Option<(u64, &[u8])> {
+    if stored.len() < EXPIRY_LEN {
+        return None;
+    }
+    let (t, v) = stored.split_at(EXPIRY_LEN);
+    Some((u64::from_le_bytes(t.try_into().ok()?), v))
+}
+
+/// The stored form of an expiring value: `expires_at_ms` (8 bytes LE) ++ `value`.
+pub fn encode_expiring(expires_at_ms: u64, value: &[u8]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(EXPIRY_LEN + value.len());
+    v.extend_from_slice(&expires_at_ms.to_le_bytes());
+    v.extend_from_slice(value);
+    v
 }
 
 /// Packs a seqno and a kind byte into a trailer value.
