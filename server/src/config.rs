@@ -30,6 +30,9 @@ pub struct Config {
     /// reads; falls back to pread where the kernel or filesystem cannot).
     pub read_path: ReadPath,
     pub limits: ServerLimits,
+    /// Allow `DEBUG ADVANCE-CLOCK` (moves the expiry clock forward; for tests). Default false,
+    /// like Redis's `enable-debug-command no`.
+    pub enable_debug_command: bool,
 }
 
 impl Default for Config {
@@ -41,6 +44,7 @@ impl Default for Config {
             memtable_size: None,
             read_path: ReadPath::default(),
             limits: ServerLimits::default(),
+            enable_debug_command: false,
         }
     }
 }
@@ -59,6 +63,12 @@ pub struct ServerLimits {
     pub max_query_buffer: usize,
     /// Close a connection idle this long; `None` never does (Redis's `timeout 0`).
     pub idle_timeout: Option<Duration>,
+    /// Most requests of one client parsed and queued ahead of execution (its pipeline
+    /// depth); the rest wait in the input buffer, bounded by `max_query_buffer`.
+    pub max_pipeline: usize,
+    /// A request not started within this long after it arrived is answered with an error
+    /// instead of being run (a running engine call is never cut short). `None`: no deadline.
+    pub request_timeout: Option<Duration>,
 }
 
 impl Default for ServerLimits {
@@ -70,6 +80,8 @@ impl Default for ServerLimits {
             max_array_len: parser.max_array_len,
             max_query_buffer: 1 << 30,
             idle_timeout: None,
+            max_pipeline: 1024,
+            request_timeout: None,
         }
     }
 }
@@ -117,6 +129,7 @@ struct ConfigFile {
     sync: Option<String>,
     memtable_size: Option<usize>,
     read_path: Option<String>,
+    enable_debug_command: Option<bool>,
     #[serde(default)]
     limits: LimitsFile,
 }
@@ -130,6 +143,9 @@ struct LimitsFile {
     max_query_buffer: Option<usize>,
     /// 0 disables the timeout, as in Redis.
     idle_timeout_secs: Option<u64>,
+    max_pipeline: Option<usize>,
+    /// 0 disables the deadline.
+    request_timeout_ms: Option<u64>,
 }
 
 impl Config {
@@ -168,6 +184,7 @@ impl Config {
         if let Some(p) = file.read_path {
             config.read_path = ReadPath::from_name(&p).ok_or(ConfigError::ReadPath(p))?;
         }
+        config.enable_debug_command = file.enable_debug_command.unwrap_or(false);
         let l = &mut config.limits;
         let f = file.limits;
         l.max_connections = f.max_connections.unwrap_or(l.max_connections);
@@ -176,6 +193,10 @@ impl Config {
         l.max_query_buffer = f.max_query_buffer.unwrap_or(l.max_query_buffer);
         if let Some(secs) = f.idle_timeout_secs {
             l.idle_timeout = (secs > 0).then(|| Duration::from_secs(secs));
+        }
+        l.max_pipeline = f.max_pipeline.unwrap_or(l.max_pipeline);
+        if let Some(ms) = f.request_timeout_ms {
+            l.request_timeout = (ms > 0).then(|| Duration::from_millis(ms));
         }
         config.validate()?;
         Ok(config)
@@ -188,6 +209,7 @@ impl Config {
             ("limits.max_bulk_len", self.limits.max_bulk_len),
             ("limits.max_array_len", self.limits.max_array_len),
             ("limits.max_query_buffer", self.limits.max_query_buffer),
+            ("limits.max_pipeline", self.limits.max_pipeline),
         ];
         for (name, value) in positive {
             if value == 0 {
@@ -241,12 +263,15 @@ mod tests {
             sync = "interval:250"
             memtable_size = 1048576
             read_path = "io_uring"
+            enable_debug_command = true
             [limits]
             max_connections = 5
             max_bulk_len = 100
             max_array_len = 10
             max_query_buffer = 1000
             idle_timeout_secs = 3
+            max_pipeline = 7
+            request_timeout_ms = 250
             "#,
         )
         .unwrap();
@@ -263,8 +288,11 @@ mod tests {
                 max_array_len: 10,
                 max_query_buffer: 1000,
                 idle_timeout: Some(Duration::from_secs(3)),
+                max_pipeline: 7,
+                request_timeout: Some(Duration::from_millis(250)),
             }
         );
+        assert!(config.enable_debug_command);
     }
 
     #[test]
@@ -309,5 +337,8 @@ mod tests {
         assert!(Config::from_toml("memtable_size = 10").is_err());
         let config = Config::from_toml("[limits]\nidle_timeout_secs = 0").unwrap();
         assert_eq!(config.limits.idle_timeout, None);
+        assert!(Config::from_toml("[limits]\nmax_pipeline = 0").is_err());
+        let config = Config::from_toml("[limits]\nrequest_timeout_ms = 0").unwrap();
+        assert_eq!(config.limits.request_timeout, None);
     }
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use scipkv_engine::{Db, Options};
+use scipkv_engine::{Db, OffsetClock, Options};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
@@ -48,7 +48,9 @@ pub fn serve(config: Config, on_listening: impl FnOnce(&Listening)) -> Result<()
         .enable_all()
         .build()
         .map_err(ServerError::Runtime)?;
+    let clock = OffsetClock::new();
     let mut options = Options {
+        clock: Arc::new(clock.clone()),
         sync: config.sync,
         read_path: config.read_path,
         ..Options::default()
@@ -83,6 +85,7 @@ pub fn serve(config: Config, on_listening: impl FnOnce(&Listening)) -> Result<()
             cursors: Cursors::default(),
             locks: KeyLocks::default(),
             stats: Stats::default(),
+            clock,
         });
         on_listening(&Listening { resp, data_dir });
         accept_until_signal(shared, listener, signals).await;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use scipkv_engine::Db;
+use scipkv_engine::{Db, OffsetClock};
 
 use crate::clients::Clients;
 use crate::config::Config;
@@ -24,6 +24,8 @@ pub(crate) struct Shared {
     pub cursors: Cursors,
     pub locks: KeyLocks,
     pub stats: Stats,
+    /// The engine's expiry clock (system time plus an offset only `DEBUG ADVANCE-CLOCK` moves).
+    pub clock: OffsetClock,
 }
 
 /// Server-level counters for `INFO stats` (the engine keeps its own).

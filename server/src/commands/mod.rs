@@ -5,6 +5,7 @@
 //! full argument list (name first), and returns the reply; it never panics on client input.
 
 mod coalesce;
+mod expiry;
 mod info;
 mod keys;
 mod scan;
@@ -51,9 +52,9 @@ pub(crate) enum CommandError {
     NotInteger,
     #[error("ERR invalid cursor")]
     InvalidCursor,
-    /// Key expiry needs engine support that does not exist yet.
-    #[error("ERR expiry is not supported yet")]
-    ExpiryUnsupported,
+    /// An expire time that is not positive or overflows (the command's name inside).
+    #[error("ERR invalid expire time in '{0}' command")]
+    InvalidExpire(&'static str),
     #[error("ERR unknown subcommand '{sub}'. Try {command} HELP.")]
     UnknownSubcommand { command: &'static str, sub: String },
     #[error("ERR wrong number of arguments for '{0}' command")]
@@ -152,6 +153,16 @@ pub(crate) static COMMANDS: &[Spec] = &[
         keys::dbsize
     ),
     spec!(
+        "debug",
+        -2,
+        &["admin", "noscript", "loading", "stale"],
+        (0, 0, 0),
+        "server",
+        "O(1)",
+        "Test helpers (ADVANCE-CLOCK); only with enable_debug_command = true.",
+        expiry::debug
+    ),
+    spec!(
         "del",
         -2,
         WRITE,
@@ -182,13 +193,43 @@ pub(crate) static COMMANDS: &[Spec] = &[
         keys::exists
     ),
     spec!(
+        "expire",
+        -3,
+        &["write", "fast"],
+        (1, 1, 1),
+        "generic",
+        "O(1) lookups; rewrites the value (O(size of the value))",
+        "Sets a key's time to live in seconds (NX, XX, GT, LT).",
+        expiry::expire
+    ),
+    spec!(
+        "expireat",
+        -3,
+        &["write", "fast"],
+        (1, 1, 1),
+        "generic",
+        "O(1) lookups; rewrites the value (O(size of the value))",
+        "Sets a key's expiry as a unix time in seconds (NX, XX, GT, LT).",
+        expiry::expireat
+    ),
+    spec!(
+        "expiretime",
+        2,
+        READ,
+        (1, 1, 1),
+        "generic",
+        "O(1)",
+        "Returns a key's expiry as a unix time in seconds (-1 none, -2 no key).",
+        expiry::expiretime
+    ),
+    spec!(
         "flushdb",
         -1,
         WRITE,
         (0, 0, 0),
         "server",
-        "O(N)",
-        "Deletes every key.",
+        "O(N): one atomic batch of N deletes; writes wait while it runs",
+        "Deletes every key, atomically.",
         keys::flushdb
     ),
     spec!(
@@ -252,6 +293,46 @@ pub(crate) static COMMANDS: &[Spec] = &[
         strings::mset
     ),
     spec!(
+        "persist",
+        2,
+        &["write", "fast"],
+        (1, 1, 1),
+        "generic",
+        "O(1) lookups; rewrites the value (O(size of the value))",
+        "Removes a key's expiry.",
+        expiry::persist
+    ),
+    spec!(
+        "pexpire",
+        -3,
+        &["write", "fast"],
+        (1, 1, 1),
+        "generic",
+        "O(1) lookups; rewrites the value (O(size of the value))",
+        "Sets a key's time to live in milliseconds (NX, XX, GT, LT).",
+        expiry::pexpire
+    ),
+    spec!(
+        "pexpireat",
+        -3,
+        &["write", "fast"],
+        (1, 1, 1),
+        "generic",
+        "O(1) lookups; rewrites the value (O(size of the value))",
+        "Sets a key's expiry as a unix time in milliseconds (NX, XX, GT, LT).",
+        expiry::pexpireat
+    ),
+    spec!(
+        "pexpiretime",
+        2,
+        READ,
+        (1, 1, 1),
+        "generic",
+        "O(1)",
+        "Returns a key's expiry as a unix time in milliseconds (-1 none, -2 no key).",
+        expiry::pexpiretime
+    ),
+    spec!(
         "ping",
         -1,
         CONN,
@@ -260,6 +341,16 @@ pub(crate) static COMMANDS: &[Spec] = &[
         "O(1)",
         "Returns PONG or its argument.",
         server_info::ping
+    ),
+    spec!(
+        "pttl",
+        2,
+        READ,
+        (1, 1, 1),
+        "generic",
+        "O(1)",
+        "Returns a key's time to live in milliseconds (-1 none, -2 no key).",
+        expiry::pttl
     ),
     spec!(
         "quit",
@@ -298,7 +389,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
         (1, 1, 1),
         "string",
         "O(1)",
-        "Sets a key (NX, XX, GET).",
+        "Sets a key (NX, XX, GET, EX, PX, EXAT, PXAT, KEEPTTL).",
         strings::set
     ),
     spec!(
@@ -310,6 +401,16 @@ pub(crate) static COMMANDS: &[Spec] = &[
         "O(1)",
         "Returns the length of a value.",
         strings::strlen
+    ),
+    spec!(
+        "ttl",
+        2,
+        READ,
+        (1, 1, 1),
+        "generic",
+        "O(1)",
+        "Returns a key's time to live in seconds (-1 none, -2 no key).",
+        expiry::ttl
     ),
     spec!(
         "type",
@@ -340,7 +441,17 @@ const MAX_INLINE_KEYS: usize = 64;
 /// that touch no storage.
 pub(crate) fn is_point_read(args: &[Vec<u8>]) -> bool {
     let name = &args[0];
-    let single = ["get", "strlen", "type", "ping", "echo"];
+    let single = [
+        "get",
+        "strlen",
+        "type",
+        "ping",
+        "echo",
+        "ttl",
+        "pttl",
+        "expiretime",
+        "pexpiretime",
+    ];
     let multi = ["mget", "exists"];
     let is = |names: &[&str]| {
         names
