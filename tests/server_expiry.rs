@@ -436,3 +436,39 @@ fn a_pipeline_deeper_than_max_pipeline_is_answered_in_order() {
         );
     }
 }
+
+#[test]
+fn requests_queued_past_the_deadline_get_an_error_instead_of_running() {
+    let (_dir, server) = server_with("sync = \"never\"\n[limits]\nrequest_timeout_ms = 1\n");
+    let mut con = server.client();
+    for chunk in 0..200 {
+        let mut mset = cmd("MSET");
+        for i in 0..100 {
+            mset.arg(format!("k{chunk:03}{i:03}")).arg("v");
+        }
+        let () = mset.query(&mut con).unwrap();
+    }
+    // One write, so both requests arrive in one read: DBSIZE over 20,000 keys takes well
+    // over a millisecond, so the SET behind it starts past its deadline and must not run.
+    let mut raw = server.raw();
+    raw.send(b"DBSIZE\r\nSET late v\r\n");
+    let first = raw.read().unwrap();
+    let timeout = scipkv_server::resp::Value::Error(
+        "ERR request timed out before it could run (limits.request_timeout_ms)".into(),
+    );
+    assert!(
+        first == scipkv_server::resp::Value::Integer(20_000) || first == timeout,
+        "{first:?}"
+    );
+    assert_eq!(raw.read().unwrap(), timeout);
+    assert_eq!(
+        get(&mut con, "late"),
+        None,
+        "a timed-out request is not run"
+    );
+    // The connection stays usable.
+    assert_eq!(
+        raw.call(&[b"PING"]),
+        scipkv_server::resp::Value::Simple("PONG".into())
+    );
+}

@@ -14,7 +14,9 @@ use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
 
 use crate::clients::Registration;
-use crate::commands::{Session, execute, is_point_read, run_plain_writes};
+use scipkv_engine::SyncMode;
+
+use crate::commands::{Session, execute, is_point_read, is_small_plain_write, run_plain_writes};
 use crate::resp::{Command, ProtocolError, RequestParser, Value, encode};
 use crate::shared::{Shared, Stats};
 
@@ -151,8 +153,17 @@ async fn execute_group(
     // 50 clients, 2 cores): 53-57k req/s inline against 32-33k through spawn_blocking and
     // 34k through block_in_place; the thread hand-off costs more than the read. The price:
     // a read that misses the page cache stalls this worker's other connections for one
-    // disk read. Writes (fsync) and scans (unbounded work) always go to the blocking pool.
-    if pending.iter().all(|c| is_point_read(&c.args)) {
+    // disk read. Scans (unbounded work) always go to the blocking pool, and so do writes
+    // when every write waits for an fsync (`sync = "always"`). Without that wait a plain
+    // SET/MSET is a WAL append to the page cache plus a memtable insert, cheaper than the
+    // hand-off (redis-benchmark SET -P 1 -c 50: see benches/RESULTS.md, "Redis protocol");
+    // the price is that a memtable switch (file create, directory fsync) or a write stall
+    // holds this worker's other connections for its duration.
+    let inline_writes = shared.config.sync != SyncMode::Always;
+    if pending
+        .iter()
+        .all(|c| is_point_read(&c.args) || (inline_writes && is_small_plain_write(&c.args)))
+    {
         return Some(run_queue(shared, session, pending, deadline));
     }
     let shared = Arc::clone(shared);

@@ -17,6 +17,7 @@ use std::time::Instant;
 
 use thiserror::Error;
 
+use coalesce::is_plain_write;
 pub(crate) use coalesce::run_plain_writes;
 
 use crate::clients::ClientInfo;
@@ -459,6 +460,12 @@ pub(crate) fn is_point_read(args: &[Vec<u8>]) -> bool {
             .any(|n| n.as_bytes().eq_ignore_ascii_case(name))
     };
     is(&single) || (is(&multi) && args.len() <= MAX_INLINE_KEYS + 1)
+}
+
+/// A plain SET or an MSET of a few keys: bounded work that reads nothing (the connection may
+/// run it on the async worker when writes do not wait for an fsync).
+pub(crate) fn is_small_plain_write(args: &[Vec<u8>]) -> bool {
+    args.len() <= 2 * MAX_INLINE_KEYS + 1 && is_plain_write(args)
 }
 
 pub(crate) fn lookup(name: &[u8]) -> Option<&'static Spec> {
