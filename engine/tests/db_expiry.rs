@@ -137,3 +137,62 @@ fn a_live_snapshot_keeps_what_it_can_see_below_an_expired_value() {
     db.compact_all().unwrap();
     assert_eq!(db.get("k").unwrap(), None);
 }
+
+#[test]
+fn chunked_values_expire_and_their_chunks_are_collected() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::new(1_000);
+    let opts = || Options {
+        sync: SyncMode::Never,
+        clock: Arc::new(clock.clone()),
+        dedup: Some(scipkv_engine::DedupOptions::default()),
+        ..Options::default()
+    };
+    // Big enough to be chunked (over the inline threshold), incompressible.
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    let big: Vec<u8> = (0..(1 << 20))
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    let db = Db::open(dir.path(), opts()).unwrap();
+    db.put("keep", "small").unwrap();
+    db.put_with_expiry("big", &big, 2_000).unwrap();
+    assert_eq!(
+        db.get_with_expiry("big").unwrap(),
+        Some((big.clone(), Some(2_000)))
+    );
+    assert!(
+        db.stats().dedup.unwrap().chunks_written > 0,
+        "the value was chunked"
+    );
+    db.close().unwrap();
+    let db = Db::open(dir.path(), opts()).unwrap();
+    assert_eq!(db.get("big").unwrap().as_ref(), Some(&big));
+    let keys: Vec<_> = db.iter::<&[u8]>(..).map(|r| r.unwrap().0).collect();
+    assert_eq!(keys, vec![b"big".to_vec(), b"keep".to_vec()]);
+    clock.set(2_000);
+    assert_eq!(db.get("big").unwrap(), None);
+    assert_eq!(db.get_with_expiry("big").unwrap(), None);
+    let keys: Vec<_> = db.iter::<&[u8]>(..).map(|r| r.unwrap().0).collect();
+    assert_eq!(keys, vec![b"keep".to_vec()]);
+    // Compaction turns the expired manifest into a tombstone; GC then frees its chunks.
+    db.flush().unwrap();
+    db.compact_all().unwrap();
+    let r = db.gc().unwrap();
+    assert!(r.chunks_deleted > 0, "{r:?}");
+    let v = db.verify_chunks().unwrap();
+    assert_eq!(
+        (
+            v.missing_chunks,
+            v.unreferenced_chunks,
+            v.half_written_chunks
+        ),
+        (0, 0, 0),
+        "{v:?}"
+    );
+    assert_eq!(db.get("keep").unwrap().as_deref(), Some(&b"small"[..]));
+}
