@@ -92,23 +92,7 @@ fn string_commands_round_trip() {
         )
         .contains("syntax error")
     );
-    for expiry in [
-        &["EX", "10"][..],
-        &["PX", "5"],
-        &["EXAT", "1"],
-        &["PXAT", "1"],
-        &["KEEPTTL"],
-    ] {
-        let err = error_of(
-            cmd("SET")
-                .arg("e")
-                .arg("v")
-                .arg(expiry)
-                .query::<()>(&mut con),
-        );
-        assert!(err.contains("expiry is not supported yet"), "{err}");
-    }
-    assert_eq!(get(&mut con, "e"), None);
+    // The expiry options are covered by server_expiry.rs.
 
     // Binary-safe values, including empty ones.
     let binary = vec![0u8, 13, 10, 255, b'$'];

@@ -91,11 +91,33 @@ fn every_resp_command_stays_inside_its_tenant() {
         &["SCAN", "0", "COUNT", "1000"],
         R::Array(vec![R::BulkString(b"0".to_vec()), R::Array(vec![])]),
     );
+    // Expiry: A's k8 has a TTL; B sees no such key and cannot change it.
+    let _: () = redis::cmd("EXPIRE")
+        .arg("k8")
+        .arg(1000)
+        .query(&mut a)
+        .unwrap();
+    check("expire", &["EXPIRE", "k8", "10"], R::Int(0));
+    check("pexpire", &["PEXPIRE", "k8", "10"], R::Int(0));
+    check("expireat", &["EXPIREAT", "k8", "1"], R::Int(0));
+    check("pexpireat", &["PEXPIREAT", "k8", "1"], R::Int(0));
+    check("ttl", &["TTL", "k8"], R::Int(-2));
+    check("pttl", &["PTTL", "k8"], R::Int(-2));
+    check("expiretime", &["EXPIRETIME", "k8"], R::Int(-2));
+    check("pexpiretime", &["PEXPIRETIME", "k8"], R::Int(-2));
+    check("persist", &["PERSIST", "k8"], R::Int(0));
     // B's own writes land in B's namespace; A's values are untouched.
     check("set", &["SET", "k5", "b-value"], R::Okay);
     check("mset", &["MSET", "k6", "b", "k7", "b"], R::Okay);
     check("flushdb", &["FLUSHDB"], R::Okay);
     check("dbsize", &["DBSIZE"], R::Int(0));
+    // DEBUG ADVANCE-CLOCK would move every tenant's clock: refused unless the operator
+    // enabled it in the config (tests only), and then only for admins.
+    tried.insert("debug".into());
+    assert!(
+        cmd(&mut b, &["DEBUG", "ADVANCE-CLOCK", "100000000"]).is_err(),
+        "DEBUG ran on a server without enable_debug_command"
+    );
     let info = cmd(&mut b, &["INFO", "keyspace"]).unwrap();
     tried.insert("info".into());
     let info = match info {
@@ -114,6 +136,8 @@ fn every_resp_command_stays_inside_its_tenant() {
     }
     let n: i64 = redis::cmd("DBSIZE").query(&mut a).unwrap();
     assert_eq!(n, 20);
+    let ttl: i64 = redis::cmd("TTL").arg("k8").query(&mut a).unwrap();
+    assert!((1..=1000).contains(&ttl), "A's TTL on k8 changed: {ttl}");
     // A SCAN cursor issued to A resumes inside B's own (empty) namespace for B.
     let (cursor, _): (u64, Vec<String>) = redis::cmd("SCAN")
         .arg(0)

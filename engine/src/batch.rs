@@ -5,18 +5,31 @@
 
 use crate::coding::{DecodeError, Reader, put_bytes, varint_len};
 use crate::error::{Error, Result};
-use crate::key::{Kind, MAX_KEY_LEN, MAX_SEQNO, MAX_VALUE_LEN, SeqNo};
+use crate::key::{EXPIRY_LEN, Kind, MAX_KEY_LEN, MAX_SEQNO, MAX_VALUE_LEN, SeqNo, split_expiring};
 use crate::log::MAX_RECORD_LEN;
 
 /// first seqno u64 | count u32.
 pub const PAYLOAD_HEADER_LEN: usize = 12;
 
-/// One operation of a batch, borrowed from it. `value` is empty for deletes.
+/// One operation of a batch, borrowed from it. `value` is empty for deletes and, for
+/// [`Kind::PutExpiring`], the stored form (expiry prefix, then the user's value).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BatchOp<'a> {
     pub kind: Kind,
     pub key: &'a [u8],
     pub value: &'a [u8],
+}
+
+impl<'a> BatchOp<'a> {
+    /// The user's value and its expiry (unix ms), for puts; `None` for deletes.
+    pub fn user_value(&self) -> Option<(&'a [u8], Option<u64>)> {
+        match self.kind {
+            Kind::Delete => None,
+            Kind::Put => Some((self.value, None)),
+            // The builder and the decoder guarantee the prefix is there.
+            Kind::PutExpiring => split_expiring(self.value).map(|(t, v)| (v, Some(t))),
+        }
+    }
 }
 
 /// Where one operation's bytes sit in [`WriteBatch::data`].
@@ -50,22 +63,49 @@ impl WriteBatch {
         self.push(Kind::Put, key.as_ref(), value.as_ref());
     }
 
+    /// Stores `value` under `key` until `expires_at_ms` (unix milliseconds, judged by the
+    /// database's [`crate::Clock`]); from then on the key reads as deleted.
+    pub fn put_with_expiry(
+        &mut self,
+        key: impl AsRef<[u8]>,
+        value: impl AsRef<[u8]>,
+        expires_at_ms: u64,
+    ) {
+        self.push_parts(
+            Kind::PutExpiring,
+            key.as_ref(),
+            &expires_at_ms.to_le_bytes(),
+            value.as_ref(),
+        );
+    }
+
     /// Deletes `key`.
     pub fn delete(&mut self, key: impl AsRef<[u8]>) {
         self.push(Kind::Delete, key.as_ref(), &[]);
     }
 
+    /// Appends an operation whose value is already in stored form (an op of another batch).
+    pub(crate) fn push_op(&mut self, op: &BatchOp<'_>) {
+        self.push(op.kind, op.key, op.value);
+    }
+
     fn push(&mut self, kind: Kind, key: &[u8], value: &[u8]) {
+        self.push_parts(kind, key, &[], value);
+    }
+
+    fn push_parts(&mut self, kind: Kind, key: &[u8], prefix: &[u8], value: &[u8]) {
         let start = self.data.len();
         self.data.extend_from_slice(key);
+        self.data.extend_from_slice(prefix);
         self.data.extend_from_slice(value);
+        let value_len = prefix.len() + value.len();
         self.ops.push(OpRef {
             kind,
             start,
             key_len: key.len(),
-            value_len: value.len(),
+            value_len,
         });
-        self.entries_size += entry_size(kind, key.len(), value.len());
+        self.entries_size += entry_size(kind, key.len(), value_len);
     }
 
     /// Number of operations.
@@ -116,10 +156,13 @@ impl WriteBatch {
                     op.key_len
                 )));
             }
-            if op.value_len > max_value {
+            let user_len = match op.kind {
+                Kind::PutExpiring => op.value_len - EXPIRY_LEN,
+                _ => op.value_len,
+            };
+            if user_len > max_value {
                 return Err(Error::InvalidArgument(format!(
-                    "value of operation {i} is {} bytes, the limit is {max_value}",
-                    op.value_len
+                    "value of operation {i} is {user_len} bytes, the limit is {max_value}"
                 )));
             }
         }
@@ -153,7 +196,7 @@ impl WriteBatch {
         for op in self.iter() {
             out.push(op.kind as u8);
             put_bytes(out, op.key);
-            if op.kind == Kind::Put {
+            if op.kind != Kind::Delete {
                 put_bytes(out, op.value);
             }
         }
@@ -162,7 +205,7 @@ impl WriteBatch {
 
 fn entry_size(kind: Kind, key_len: usize, value_len: usize) -> usize {
     let value = match kind {
-        Kind::Put => varint_len(value_len as u64) + value_len,
+        Kind::Put | Kind::PutExpiring => varint_len(value_len as u64) + value_len,
         Kind::Delete => 0,
     };
     1 + varint_len(key_len as u64) + key_len + value
@@ -228,6 +271,18 @@ fn decode(payload: &[u8]) -> Result<DecodedBatch<'_>, DecodeError> {
                 let value_len = r.varint_max(MAX_VALUE_LEN as u64, "value length")?;
                 r.bytes(value_len as usize, "value")?
             }
+            Kind::PutExpiring => {
+                let at = r.pos();
+                let value_len =
+                    r.varint_max((MAX_VALUE_LEN + EXPIRY_LEN) as u64, "value length")?;
+                if (value_len as usize) < EXPIRY_LEN {
+                    return Err(DecodeError::new(
+                        at,
+                        format!("expiring value of {value_len} bytes has no 8-byte expiry"),
+                    ));
+                }
+                r.bytes(value_len as usize, "value")?
+            }
             Kind::Delete => &[],
         };
         ops.push(BatchOp { kind, key, value });
@@ -261,7 +316,11 @@ mod tests {
                     rng.below(30)
                 };
                 let value = rng.bytes(vlen);
-                b.put(&key, &value);
+                if rng.below(4) == 0 {
+                    b.put_with_expiry(&key, &value, rng.next());
+                } else {
+                    b.put(&key, &value);
+                }
             }
         }
         b
@@ -353,6 +412,21 @@ mod tests {
     }
 
     #[test]
+    fn expiring_puts_carry_their_expiry() {
+        let mut b = WriteBatch::new();
+        b.put_with_expiry("k", "v", 1234);
+        b.put("p", "w");
+        let ops: Vec<_> = b.iter().collect();
+        assert_eq!(ops[0].kind, Kind::PutExpiring);
+        assert_eq!(ops[0].user_value(), Some((&b"v"[..], Some(1234))));
+        assert_eq!(ops[1].user_value(), Some((&b"w"[..], None)));
+        let mut max = WriteBatch::new();
+        max.put_with_expiry("k", vec![0u8; 7], 1);
+        max.validate_with(1, 7, 100).unwrap();
+        assert!(max.validate_with(1, 6, 100).is_err());
+    }
+
+    #[test]
     fn empty_batch_round_trips() {
         let mut out = Vec::new();
         WriteBatch::new().encode_payload(MAX_SEQNO, &mut out);
@@ -380,6 +454,12 @@ mod tests {
         put_bytes(&mut p, b"k");
         put_varint(&mut p, MAX_VALUE_LEN as u64 + 1);
         assert!(corruption_at(&p).1.contains("value length"));
+        // An expiring value too short to hold its expiry.
+        let mut p = header(5, 1);
+        p.push(Kind::PutExpiring as u8);
+        put_bytes(&mut p, b"k");
+        put_bytes(&mut p, b"1234567");
+        assert!(corruption_at(&p).1.contains("no 8-byte expiry"));
         // A key length that runs past the payload.
         let mut p = header(5, 1);
         p.push(Kind::Delete as u8);

@@ -19,6 +19,7 @@ pub mod batch;
 pub mod cache;
 pub mod checksum;
 pub mod chunk;
+pub mod clock;
 pub mod coding;
 pub mod compaction;
 mod db;
@@ -35,6 +36,7 @@ pub mod version;
 
 pub use batch::WriteBatch;
 pub use chunk::{DedupOptions, DedupStats, GcReport, VerifyReport};
+pub use clock::{Clock, ManualClock, OffsetClock, SystemClock};
 pub use compaction::{CompactionOptions, Compression};
 pub use db::{Db, DbIter, DbStats, LevelStats, LiveTable, RecoveryInfo, Snapshot};
 pub use error::{Error, Result};

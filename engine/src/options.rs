@@ -50,6 +50,9 @@ pub struct Options {
     /// Content-defined chunking and dedup of large values under some key prefixes (default
     /// off). See [`crate::chunk::DedupOptions`].
     pub dedup: Option<crate::chunk::DedupOptions>,
+    /// The time source key expiry is judged by (default the system clock); tests inject a
+    /// [`crate::ManualClock`].
+    pub clock: Arc<dyn crate::clock::Clock>,
 }
 
 impl Default for Options {
@@ -66,6 +69,7 @@ impl Default for Options {
             compaction: CompactionOptions::default(),
             storage: None,
             dedup: None,
+            clock: Arc::new(crate::clock::SystemClock),
         }
     }
 }

@@ -3,6 +3,8 @@
 //! directory, with a tiny memtable so flushes and table reads happen within a few operations.
 //! Every read is compared with a `BTreeMap`. At most `MAX_OPS` operations per input.
 //! Setup bit 3 runs the program on a fault-injecting storage instead (`db_ops_faults.rs`).
+//! Some puts carry an expiry against a fixed manual clock: either already past (the put acts
+//! as a delete, hiding older versions) or far ahead (a plain value).
 #![no_main]
 
 #[path = "db_ops_faults.rs"]
@@ -13,11 +15,15 @@ use std::ops::Bound;
 
 use libfuzzer_sys::fuzz_target;
 use scipkv_engine::sstable::Codec;
-use scipkv_engine::{Db, Options, ReadPath, Snapshot, SyncMode, TableOptions, WriteBatch};
+use scipkv_engine::{
+    Db, ManualClock, Options, ReadPath, Snapshot, SyncMode, TableOptions, WriteBatch,
+};
 use scipkv_fuzz::Cursor;
 
 const MAX_OPS: usize = 200;
 const MAX_SNAPSHOTS: usize = 4;
+/// The fixed time of the manual clock every database in this target reads.
+const NOW_MS: u64 = 1_000_000;
 
 type Model = BTreeMap<Vec<u8>, Vec<u8>>;
 
@@ -79,6 +85,7 @@ fn open(dir: &std::path::Path, mmap: bool, codec: Codec) -> Db {
             codec,
             ..TableOptions::default()
         },
+        clock: std::sync::Arc::new(ManualClock::new(NOW_MS)),
         ..Options::default()
     };
     Db::open(dir, opts).expect("open")
@@ -209,10 +216,23 @@ fuzz_target!(|data: &[u8]| {
         }
         tag = tag.wrapping_add(1);
         match c.u8() % 12 {
-            0 | 1 => {
+            0 => {
                 let (k, v) = (key(&mut c), value(&mut c, tag));
                 db.put(&k, &v).expect("put");
                 model.insert(k, v);
+            }
+            1 => {
+                let (k, v, e) = (key(&mut c), value(&mut c, tag), c.u8());
+                if e & 1 == 1 {
+                    // Already expired: reads as a tombstone from the start.
+                    let t = NOW_MS - u64::from(e);
+                    db.put_with_expiry(&k, &v, t).expect("put_with_expiry");
+                    model.remove(&k);
+                } else {
+                    let t = NOW_MS + 1 + u64::from(e);
+                    db.put_with_expiry(&k, &v, t).expect("put_with_expiry");
+                    model.insert(k, v);
+                }
             }
             2 => {
                 let k = key(&mut c);

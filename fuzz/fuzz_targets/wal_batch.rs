@@ -7,7 +7,6 @@
 use libfuzzer_sys::fuzz_target;
 use scipkv_engine::WriteBatch;
 use scipkv_engine::batch::decode_payload;
-use scipkv_engine::key::Kind;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(decoded) = decode_payload(data, "fuzz.wal", 0) else {
@@ -15,9 +14,10 @@ fuzz_target!(|data: &[u8]| {
     };
     let mut b = WriteBatch::new();
     for op in &decoded.ops {
-        match op.kind {
-            Kind::Put => b.put(op.key, op.value),
-            Kind::Delete => b.delete(op.key),
+        match op.user_value() {
+            Some((v, None)) => b.put(op.key, v),
+            Some((v, Some(t))) => b.put_with_expiry(op.key, v, t),
+            None => b.delete(op.key),
         }
     }
     assert!(b.validate().is_ok(), "decoded batch fails validation");

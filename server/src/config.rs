@@ -34,6 +34,9 @@ pub struct Config {
     /// reads; falls back to pread where the kernel or filesystem cannot).
     pub read_path: ReadPath,
     pub limits: ServerLimits,
+    /// Allow `DEBUG ADVANCE-CLOCK` (moves the expiry clock forward; for tests). Default false,
+    /// like Redis's `enable-debug-command no`.
+    pub enable_debug_command: bool,
     /// Bearer tokens and the tenant and role each grants. Empty: one open tenant
     /// ("default"), and the server refuses to listen on anything but loopback.
     pub tokens: Vec<TokenConfig>,
@@ -59,6 +62,7 @@ impl Default for Config {
             read_path: ReadPath::default(),
             limits: ServerLimits::default(),
             tokens: Vec::new(),
+            enable_debug_command: false,
         }
     }
 }
@@ -86,6 +90,12 @@ pub struct ServerLimits {
     pub request_timeout: Duration,
     /// Deadline of one HTTP index upload (uploads of hundreds of MB take minutes).
     pub upload_timeout: Duration,
+    /// Most requests of one client parsed and queued ahead of execution (its pipeline
+    /// depth); the rest wait in the input buffer, bounded by `max_query_buffer`.
+    pub max_pipeline: usize,
+    /// A request not started within this long after it arrived is answered with an error
+    /// instead of being run (a running engine call is never cut short). `None`: no deadline.
+    pub resp_request_timeout: Option<Duration>,
 }
 
 impl Default for ServerLimits {
@@ -101,6 +111,8 @@ impl Default for ServerLimits {
             max_body_bytes: 4 << 30,
             request_timeout: Duration::from_secs(30),
             upload_timeout: Duration::from_secs(3600),
+            max_pipeline: 1024,
+            resp_request_timeout: None,
         }
     }
 }
@@ -149,6 +161,7 @@ struct ConfigFile {
     sync: Option<String>,
     memtable_size: Option<usize>,
     read_path: Option<String>,
+    enable_debug_command: Option<bool>,
     #[serde(default)]
     limits: LimitsFile,
     #[serde(default)]
@@ -168,6 +181,9 @@ struct LimitsFile {
     max_body_bytes: Option<u64>,
     request_timeout_ms: Option<u64>,
     upload_timeout_secs: Option<u64>,
+    max_pipeline: Option<usize>,
+    /// 0 disables the deadline.
+    resp_request_timeout_ms: Option<u64>,
 }
 
 impl Config {
@@ -210,6 +226,7 @@ impl Config {
         if let Some(p) = file.read_path {
             config.read_path = ReadPath::from_name(&p).ok_or(ConfigError::ReadPath(p))?;
         }
+        config.enable_debug_command = file.enable_debug_command.unwrap_or(false);
         let l = &mut config.limits;
         let f = file.limits;
         l.max_connections = f.max_connections.unwrap_or(l.max_connections);
@@ -226,6 +243,10 @@ impl Config {
         }
         if let Some(secs) = f.upload_timeout_secs {
             l.upload_timeout = Duration::from_secs(secs);
+        }
+        l.max_pipeline = f.max_pipeline.unwrap_or(l.max_pipeline);
+        if let Some(ms) = f.resp_request_timeout_ms {
+            l.resp_request_timeout = (ms > 0).then(|| Duration::from_millis(ms));
         }
         config.validate()?;
         Ok(config)
@@ -254,6 +275,7 @@ impl Config {
                 "limits.upload_timeout_secs",
                 usize::from(!self.limits.upload_timeout.is_zero()),
             ),
+            ("limits.max_pipeline", self.limits.max_pipeline),
         ];
         for (name, value) in positive {
             if value == 0 {
@@ -308,12 +330,15 @@ mod tests {
             sync = "interval:250"
             memtable_size = 1048576
             read_path = "io_uring"
+            enable_debug_command = true
             [limits]
             max_connections = 5
             max_bulk_len = 100
             max_array_len = 10
             max_query_buffer = 1000
             idle_timeout_secs = 3
+            max_pipeline = 7
+            resp_request_timeout_ms = 250
             max_http_connections = 7
             max_body_bytes = 999
             request_timeout_ms = 1500
@@ -343,6 +368,8 @@ mod tests {
                 max_body_bytes: 999,
                 request_timeout: Duration::from_millis(1500),
                 upload_timeout: Duration::from_secs(60),
+                max_pipeline: 7,
+                resp_request_timeout: Some(Duration::from_millis(250)),
             }
         );
         assert_eq!(
@@ -353,6 +380,7 @@ mod tests {
                 role: Role::Write,
             }]
         );
+        assert!(config.enable_debug_command);
     }
 
     #[test]
@@ -399,5 +427,8 @@ mod tests {
         assert!(Config::from_toml("[limits]\nrequest_timeout_ms = 0").is_err());
         let config = Config::from_toml("[limits]\nidle_timeout_secs = 0").unwrap();
         assert_eq!(config.limits.idle_timeout, None);
+        assert!(Config::from_toml("[limits]\nmax_pipeline = 0").is_err());
+        let config = Config::from_toml("[limits]\nresp_request_timeout_ms = 0").unwrap();
+        assert_eq!(config.limits.resp_request_timeout, None);
     }
 }

@@ -7,22 +7,21 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
 
 use crate::clients::Registration;
-use crate::commands::{Session, execute, is_point_read, run_plain_writes};
+use scipkv_engine::SyncMode;
+
+use crate::commands::{Session, execute, is_point_read, is_small_plain_write, run_plain_writes};
 use crate::resp::{Command, ProtocolError, RequestParser, Value, encode};
 use crate::shared::{Shared, Stats};
 
 /// Bytes asked of the socket per read; the buffer grows only with bytes actually received.
 const READ_CHUNK: usize = 16 * 1024;
-/// Requests parsed ahead of execution. Bounds the per-argument overhead of parsed requests,
-/// which for tiny inline arguments is many times their size on the wire.
-const MAX_PENDING: usize = 1024;
 /// Replies buffered before they are written even if requests remain, so a pipeline of
 /// large GETs never holds more than about this much output at once.
 const MAX_OUTPUT: usize = 1 << 20;
@@ -62,17 +61,25 @@ async fn serve(stream: &mut TcpStream, ctx: &mut ConnectionContext) {
     let open = shared.tokens.is_open();
     let mut session = Some(Session::new(Arc::clone(&ctx.registration.info), open));
     let mut protocol_error: Option<ProtocolError> = None;
+    // When the oldest queued request arrived: the request deadline counts from here.
+    let mut arrived = Instant::now();
     loop {
         let mut more_buffered = false;
         if protocol_error.is_none() {
-            match parse_pending(&mut parser, &mut input, &mut pending) {
+            if pending.is_empty() {
+                arrived = Instant::now();
+            }
+            match parse_pending(&mut parser, &mut input, &mut pending, limits.max_pipeline) {
                 Ok(full) => more_buffered = full,
                 Err(error) => protocol_error = Some(error),
             }
         }
         if !pending.is_empty() {
             let Some(state) = session.take() else { return };
-            let Some((state, rest, output)) = execute_group(&shared, state, pending).await else {
+            let deadline = limits.resp_request_timeout.map(|t| arrived + t);
+            let Some((state, rest, output)) =
+                execute_group(&shared, state, pending, deadline).await
+            else {
                 return;
             };
             pending = rest;
@@ -103,16 +110,19 @@ async fn serve(stream: &mut TcpStream, ctx: &mut ConnectionContext) {
     }
 }
 
-/// Moves complete requests from the front of `input` to `pending`, up to [`MAX_PENDING`].
-/// `Ok(true)` when it stopped at that cap, so the buffer may hold more complete requests.
+/// Moves complete requests from the front of `input` to `pending`, up to `max_pipeline`
+/// (which bounds the per-argument overhead of parsed requests, many times their size on the
+/// wire for tiny inline arguments). `Ok(true)` when it stopped at that cap, so the buffer
+/// may hold more complete requests.
 fn parse_pending(
     parser: &mut RequestParser,
     input: &mut Vec<u8>,
     pending: &mut VecDeque<Command>,
+    max_pipeline: usize,
 ) -> Result<bool, ProtocolError> {
     let mut offset = 0;
     let result = loop {
-        if pending.len() >= MAX_PENDING {
+        if pending.len() >= max_pipeline {
             break Ok(true);
         }
         match parser.parse(&input[offset..]) {
@@ -138,28 +148,55 @@ async fn execute_group(
     shared: &Arc<Shared>,
     session: Session,
     pending: VecDeque<Command>,
+    deadline: Option<Instant>,
 ) -> Option<(Session, VecDeque<Command>, Vec<u8>)> {
     // Point reads run on the async worker itself. Measured with redis-benchmark (GET,
     // 50 clients, 2 cores): 53-57k req/s inline against 32-33k through spawn_blocking and
     // 34k through block_in_place; the thread hand-off costs more than the read. The price:
     // a read that misses the page cache stalls this worker's other connections for one
-    // disk read. Writes (fsync) and scans (unbounded work) always go to the blocking pool.
-    if pending.iter().all(|c| is_point_read(&c.args)) {
-        return Some(run_queue(shared, session, pending));
+    // disk read. Scans (unbounded work) always go to the blocking pool, and so do writes
+    // when every write waits for an fsync (`sync = "always"`). Without that wait a plain
+    // SET/MSET is a WAL append to the page cache plus a memtable insert, cheaper than the
+    // hand-off (redis-benchmark SET -P 1 -c 50: see benches/RESULTS.md, "Redis protocol");
+    // the price is that a memtable switch (file create, directory fsync) or a write stall
+    // holds this worker's other connections for its duration.
+    let inline_writes = shared.config.sync != SyncMode::Always;
+    if pending
+        .iter()
+        .all(|c| is_point_read(&c.args) || (inline_writes && is_small_plain_write(&c.args)))
+    {
+        return Some(run_queue(shared, session, pending, deadline));
     }
     let shared = Arc::clone(shared);
-    tokio::task::spawn_blocking(move || run_queue(&shared, session, pending))
+    tokio::task::spawn_blocking(move || run_queue(&shared, session, pending, deadline))
         .await
         .ok()
+}
+
+/// The reply to a request whose deadline passed before it could start.
+fn timed_out() -> Value {
+    Value::Error(
+        "ERR request timed out before it could run (limits.resp_request_timeout_ms)".into(),
+    )
 }
 
 fn run_queue(
     shared: &Shared,
     mut session: Session,
     mut pending: VecDeque<Command>,
+    deadline: Option<Instant>,
 ) -> (Session, VecDeque<Command>, Vec<u8>) {
     let mut output = Vec::new();
     while !pending.is_empty() {
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            // Every request still queued arrived no later than the deadline's start: none
+            // of them runs, each gets the error in order.
+            Stats::add(&shared.stats.commands_processed, pending.len() as u64);
+            for _ in pending.drain(..) {
+                encode(&timed_out(), session.protocol, &mut output);
+            }
+            break;
+        }
         if let Some(replies) = run_plain_writes(shared, &mut session, &mut pending) {
             for reply in &replies {
                 encode(reply, session.protocol, &mut output);

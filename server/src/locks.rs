@@ -58,6 +58,16 @@ impl KeyLocks {
     }
 }
 
+impl KeyLocks {
+    /// Locks every stripe (in order, like [`KeyLocks::lock`]): no key can be written until
+    /// the guard drops. For commands that must act on the whole keyspace at once (FLUSHDB).
+    pub(crate) fn lock_all(&self) -> KeyGuard<'_> {
+        KeyGuard {
+            _guards: self.stripes.iter().map(|s| s.lock()).collect(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use scipkv_engine::Db;
 use scipkv_engine::scip::store::ScipStore;
+use scipkv_engine::{Db, OffsetClock};
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
@@ -57,6 +57,8 @@ pub fn serve(config: Config, on_listening: impl FnOnce(&Listening)) -> Result<()
     let mut options = ScipStore::recommended_options();
     options.sync = config.sync;
     options.read_path = config.read_path;
+    let clock = OffsetClock::new();
+    options.clock = Arc::new(clock.clone());
     if let Some(size) = config.memtable_size {
         options.memtable_size = size;
     }
@@ -93,6 +95,7 @@ pub fn serve(config: Config, on_listening: impl FnOnce(&Listening)) -> Result<()
                 crate::commands::COMMANDS.iter().map(|c| c.name).collect(),
                 crate::http::routes::route_names(),
             ),
+            clock,
         });
         on_listening(&Listening {
             resp,

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use scipkv_engine::Db;
 use scipkv_engine::scip::store::ScipStore;
+use scipkv_engine::{Db, OffsetClock};
 
 use crate::auth::Tokens;
 use crate::clients::Clients;
@@ -31,6 +31,8 @@ pub(crate) struct Shared {
     pub locks: KeyLocks,
     pub stats: Stats,
     pub metrics: Metrics,
+    /// The engine's expiry clock (system time plus an offset only `DEBUG ADVANCE-CLOCK` moves).
+    pub clock: OffsetClock,
 }
 
 /// Server-level counters for `INFO stats` (the engine keeps its own).

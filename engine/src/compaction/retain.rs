@@ -5,8 +5,28 @@
 //! only the newest version in each stripe is kept. A tombstone is dropped too when the output
 //! is the bottom of the tree for the key range (nothing older can lie below) and it sits in
 //! the oldest stripe (no snapshot can see an older value it hides).
+//!
+//! An expired value ([`Kind::PutExpiring`] whose expiry has passed) reads as a tombstone to
+//! every reader from now on, so compaction rewrites it as a tombstone at the same seqno (see
+//! [`effective_kind`]) and then applies the tombstone rule. Dropping it outright would be
+//! wrong above the bottom: an older version of the key in a lower level would resurface.
 
-use crate::key::{Kind, SeqNo};
+use crate::key::{Kind, SeqNo, split_expiring};
+use crate::memtable::is_expired;
+
+/// The kind compaction treats an entry as at `now_ms`: an expired value becomes
+/// [`Kind::Delete`]. `Err` names what is malformed (unknown kind, missing expiry prefix).
+pub fn effective_kind(kind: u8, value: &[u8], now_ms: u64) -> Result<u8, String> {
+    match Kind::from_u8(kind) {
+        Some(Kind::PutExpiring) => match split_expiring(value) {
+            Some((t, _)) if is_expired(t, now_ms) => Ok(Kind::Delete as u8),
+            Some(_) => Ok(kind),
+            None => Err("expiring entry shorter than its 8-byte expiry".into()),
+        },
+        Some(_) => Ok(kind),
+        None => Err(format!("entry has unknown kind {kind}")),
+    }
+}
 
 /// Decides, entry by entry in internal-key order, whether to keep it.
 #[derive(Debug)]
@@ -112,6 +132,75 @@ mod tests {
         );
         // A tombstone older than every snapshot, at the bottom, goes.
         assert_eq!(run(&[9], true, &[("a", 8, D), ("a", 4, P)]), vec![]);
+    }
+
+    const X: u8 = Kind::PutExpiring as u8;
+
+    /// Like `run`, with values: expiring entries carry their expiry, judged at `now`.
+    /// Returns the kept entries with the kind they are written as.
+    fn run_at(
+        now: u64,
+        snaps: &[u64],
+        bottom: bool,
+        entries: &[(&str, u64, u8, u64)],
+    ) -> Vec<(String, u64, u8)> {
+        let mut r = Retainer::new(snaps.to_vec(), bottom);
+        let mut out = Vec::new();
+        for &(k, s, kind, expiry) in entries {
+            let value = crate::key::encode_expiring(expiry, b"v");
+            let v: &[u8] = if kind == X { &value } else { b"v" };
+            let kind = effective_kind(kind, v, now).unwrap();
+            if r.keep(k.as_bytes(), s, kind) {
+                out.push((k.to_string(), s, kind));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn an_expired_value_above_the_bottom_becomes_a_tombstone_not_nothing() {
+        // The resurrection case: an expiring a@9 over an older a@4 that sits in a lower
+        // level (not part of this compaction). Dropping a@9 would bring a@4 back.
+        assert_eq!(
+            run_at(100, &[], false, &[("a", 9, X, 50)]),
+            vec![("a".into(), 9, D)]
+        );
+        // Both in the compaction, not at the bottom: the tombstone stays, a@4 goes.
+        assert_eq!(
+            run_at(100, &[], false, &[("a", 9, X, 50), ("a", 4, P, 0)]),
+            vec![("a".into(), 9, D)]
+        );
+        // At the bottom with no snapshot: nothing is left.
+        assert_eq!(
+            run_at(100, &[], true, &[("a", 9, X, 50), ("a", 4, P, 0)]),
+            vec![]
+        );
+        // Not yet expired: kept as it is, and it hides a@4 as any newer value does.
+        assert_eq!(
+            run_at(49, &[], true, &[("a", 9, X, 50), ("a", 4, P, 0)]),
+            vec![("a".into(), 9, X)]
+        );
+    }
+
+    #[test]
+    fn an_expired_value_respects_the_snapshot_stripes() {
+        // A snapshot at 6 sees a@4 (the expired a@9 is newer than it): a@4 must survive,
+        // and so must the tombstone that hides it from the latest reader.
+        assert_eq!(
+            run_at(100, &[6], true, &[("a", 9, X, 50), ("a", 4, P, 0)]),
+            vec![("a".into(), 9, D), ("a".into(), 4, P)]
+        );
+        // A snapshot at 10 reads a@9 as expired too: everything goes at the bottom.
+        assert_eq!(
+            run_at(100, &[10], true, &[("a", 9, X, 50), ("a", 4, P, 0)]),
+            vec![]
+        );
+    }
+
+    #[test]
+    fn malformed_entries_are_reported() {
+        assert!(effective_kind(X, b"short", 0).is_err());
+        assert!(effective_kind(7, b"", 0).is_err());
     }
 
     #[test]

@@ -123,6 +123,9 @@ fn write_outputs(
     let mut builder: Option<(u64, String, TableBuilder)> = None;
     let mut finished: Vec<(u64, String, crate::sstable::TableSummary)> = Vec::new();
     let mut last_user_key: Vec<u8> = Vec::new();
+    let mut tombstone: Vec<u8> = Vec::new();
+    // One moment for the whole compaction: every expiry is judged against the same time.
+    let now_ms = opts.clock.now_ms();
 
     it.seek_to_first()?;
     while it.valid() {
@@ -134,7 +137,9 @@ fn write_outputs(
             )
         })?;
         out.entries_in += 1;
-        if retain.keep(p.user_key, p.seq, p.kind) {
+        let kind = super::retain::effective_kind(p.kind, it.value(), now_ms)
+            .map_err(|what| Error::corruption("compaction input", 0, what))?;
+        if retain.keep(p.user_key, p.seq, kind) {
             let new_user_key = builder.is_none() || p.user_key != last_user_key.as_slice();
             // Cut only between user keys, so every version of a key stays in one table and
             // the level's tables never overlap.
@@ -159,7 +164,14 @@ fn write_outputs(
                 ));
             }
             if let Some((_, _, b)) = &mut builder {
-                b.add(it.key(), it.value())?;
+                if kind == p.kind {
+                    b.add(it.key(), it.value())?;
+                } else {
+                    // An expired value, kept as the tombstone it now is.
+                    tombstone.clear();
+                    key::append_internal_key(&mut tombstone, p.user_key, p.seq, kind);
+                    b.add(&tombstone, &[])?;
+                }
             }
             if new_user_key {
                 last_user_key.clear();

@@ -41,6 +41,20 @@ impl Db {
         self.write(b)
     }
 
+    /// Stores `value` under `key` until `expires_at_ms` (unix milliseconds by
+    /// [`crate::Options::clock`]); from then on every read treats the key as deleted and
+    /// compaction reclaims it.
+    pub fn put_with_expiry(
+        &self,
+        key: impl AsRef<[u8]>,
+        value: impl AsRef<[u8]>,
+        expires_at_ms: u64,
+    ) -> Result<()> {
+        let mut b = WriteBatch::new();
+        b.put_with_expiry(key, value, expires_at_ms);
+        self.write(b)
+    }
+
     /// Deletes `key` (a tombstone; absent keys are fine).
     pub fn delete(&self, key: impl AsRef<[u8]>) -> Result<()> {
         let mut b = WriteBatch::new();
@@ -77,6 +91,19 @@ impl Db {
         check_key(key)?;
         let seq = self.inner.visible_seq.load(Ordering::Acquire);
         self.inner.get_user(key, seq)
+    }
+
+    /// The current value of `key` and its expiry in unix ms (`None`: it never expires).
+    pub fn get_with_expiry(&self, key: impl AsRef<[u8]>) -> Result<Option<(Vec<u8>, Option<u64>)>> {
+        let key = key.as_ref();
+        check_key(key)?;
+        let seq = self.inner.visible_seq.load(Ordering::Acquire);
+        self.inner.get_user_entry(key, seq)
+    }
+
+    /// "Now" by the database's clock, in unix ms: the time expiry is judged by.
+    pub fn now_ms(&self) -> u64 {
+        self.inner.now_ms()
     }
 
     /// Values of several keys, all read at the same sequence number.

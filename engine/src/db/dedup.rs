@@ -17,11 +17,22 @@ use crate::chunk::options::{DedupOptions, decode_config, encode_config};
 use crate::chunk::store::{ChunkFilter, ChunkStore, gc, resolve};
 use crate::chunk::{GcReport, VerifyReport};
 use crate::key::SeqNo;
-use crate::memtable::Lookup;
 use crate::{Error, Result};
 
 /// A point read in one version (what `get_at` does, without counting it as a user read).
+/// Reserved-space records (config, index, chunks) never expire, so no clock is needed.
 pub(crate) fn lookup_in(sv: &SuperVersion, key: &[u8], seq: SeqNo) -> Result<Option<Vec<u8>>> {
+    Ok(lookup_entry_in(sv, key, seq, 0)?.map(|(v, _)| v))
+}
+
+/// A point read in one version as a reader at `now_ms` sees it: the stored value (an
+/// envelope for chunked keys) and its expiry.
+pub(crate) fn lookup_entry_in(
+    sv: &SuperVersion,
+    key: &[u8],
+    seq: SeqNo,
+    now_ms: u64,
+) -> Result<Option<(Vec<u8>, Option<u64>)>> {
     let found = match sv.mem.get(key, seq) {
         Some(l) => Some(l),
         None => match sv.imms.iter().find_map(|m| m.get(key, seq)) {
@@ -29,10 +40,7 @@ pub(crate) fn lookup_in(sv: &SuperVersion, key: &[u8], seq: SeqNo) -> Result<Opt
             None => sv.version.get(key, seq)?,
         },
     };
-    Ok(match found {
-        Some(Lookup::Value(v)) => Some(v),
-        Some(Lookup::Deleted) | None => None,
-    })
+    Ok(found.and_then(|l| l.live(now_ms)))
 }
 
 impl DbInner {
@@ -126,21 +134,30 @@ impl DbInner {
 
     /// A user read: the stored value, reassembled if it is chunked.
     pub(crate) fn get_user(&self, key: &[u8], seq: SeqNo) -> Result<Option<Vec<u8>>> {
+        Ok(self.get_user_entry(key, seq)?.map(|(v, _)| v))
+    }
+
+    /// A user read with the value's expiry (unix ms), if it has one.
+    pub(crate) fn get_user_entry(
+        &self,
+        key: &[u8],
+        seq: SeqNo,
+    ) -> Result<Option<(Vec<u8>, Option<u64>)>> {
         let Some(store) = self.dedup() else {
-            return self.get_at(key, seq);
+            return self.get_entry_at(key, seq);
         };
         self.stats.gets.fetch_add(1, Ordering::Relaxed);
         if is_reserved(key) {
             return Ok(None);
         }
         let sv = self.current_sv();
-        let Some(raw) = lookup_in(&sv, key, seq)? else {
+        let Some((raw, expiry)) = lookup_entry_in(&sv, key, seq, self.now_ms())? else {
             return Ok(None);
         };
         if !store.opts.applies_to(key) {
-            return Ok(Some(raw));
+            return Ok(Some((raw, expiry)));
         }
-        resolve(raw, key, |k| lookup_in(&sv, k, seq)).map(Some)
+        resolve(raw, key, |k| lookup_in(&sv, k, seq)).map(|v| Some((v, expiry)))
     }
 
     /// A user iterator: the reserved space hidden, chunked values reassembled.
@@ -157,6 +174,7 @@ impl DbInner {
             }
             it.dedup = Some(Arc::clone(store));
         }
+        it.now_ms = Some(self.now_ms());
         it
     }
 }

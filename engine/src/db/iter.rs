@@ -23,6 +23,9 @@ pub struct DbIter {
     pub(super) upper: Bound<Vec<u8>>,
     /// Set for user iterators with dedup on: values are reassembled (see `dedup.rs`).
     pub(super) dedup: Option<Arc<crate::chunk::store::ChunkStore>>,
+    /// The time expiry is judged at, fixed when a user iterator is made so one scan sees one
+    /// moment. `None` (internal scans of the reserved space) treats nothing as expired.
+    pub(super) now_ms: Option<u64>,
     front: Option<MergingIterator>,
     back: Option<MergingIterator>,
     front_last: Option<Vec<u8>>,
@@ -73,6 +76,7 @@ impl DbIter {
             back_last: None,
             done: false,
             dedup: None,
+            now_ms: None,
         }
     }
 
@@ -150,7 +154,7 @@ impl DbIter {
                 continue;
             }
             let uk = p.user_key.to_vec();
-            let entry = (p.kind, it.value().to_vec());
+            let value = self.visible_value(p.kind, it.value())?;
             // Skip the older versions of this key.
             loop {
                 it.next()?;
@@ -158,8 +162,8 @@ impl DbIter {
                     break;
                 }
             }
-            if entry.0 == key::Kind::Put as u8 {
-                break Some((uk, entry.1));
+            if let Some(v) = value {
+                break Some((uk, v));
             }
         };
         self.front = Some(it);
@@ -193,22 +197,45 @@ impl DbIter {
                 break None;
             }
             // Versions arrive oldest first; the last one at or below the snapshot wins.
-            let mut newest: Option<(u8, Vec<u8>)> = None;
+            let mut newest: Option<Option<Vec<u8>>> = None;
             while it.valid() && key::user_key(it.key()) == uk.as_slice() {
                 let p = parse(it.key())?;
                 if p.seq <= self.seq {
-                    newest = Some((p.kind, it.value().to_vec()));
+                    newest = Some(self.visible_value(p.kind, it.value())?);
                 }
                 it.prev()?;
             }
-            if let Some((kind, v)) = newest
-                && kind == key::Kind::Put as u8
-            {
+            if let Some(Some(v)) = newest {
                 break Some((uk, v));
             }
         };
         self.back = Some(it);
         Ok(result)
+    }
+}
+
+impl DbIter {
+    /// What the newest visible version of a key means to this reader: its value, or `None`
+    /// for a tombstone or an expired value (which hides the older versions just the same).
+    fn visible_value(&self, kind: u8, stored: &[u8]) -> Result<Option<Vec<u8>>> {
+        match key::Kind::from_u8(kind) {
+            Some(key::Kind::Put) => Ok(Some(stored.to_vec())),
+            Some(key::Kind::Delete) => Ok(None),
+            Some(key::Kind::PutExpiring) => {
+                let (t, v) = key::split_expiring(stored).ok_or_else(|| {
+                    Error::corruption("iterator", 0, "expiring entry shorter than its expiry")
+                })?;
+                Ok(match self.now_ms {
+                    Some(now) if crate::memtable::is_expired(t, now) => None,
+                    _ => Some(v.to_vec()),
+                })
+            }
+            None => Err(Error::corruption(
+                "iterator",
+                0,
+                format!("entry has unknown kind {kind}"),
+            )),
+        }
     }
 }
 

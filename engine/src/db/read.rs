@@ -4,14 +4,28 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use super::DbInner;
-use crate::Result;
-use crate::key::{self, Kind, SeqNo};
+use crate::key::{self, SeqNo};
 use crate::memtable::Lookup;
 use crate::sstable::Table;
 use crate::version::levels::{TableFile, Version, find_in_level};
+use crate::{Error, Result};
 
 impl DbInner {
+    /// The clock's "now", the time expiry is judged by.
+    pub(crate) fn now_ms(&self) -> u64 {
+        self.opts.clock.now_ms()
+    }
+
     pub(crate) fn get_at(&self, key: &[u8], seq: SeqNo) -> Result<Option<Vec<u8>>> {
+        Ok(self.get_entry_at(key, seq)?.map(|(v, _)| v))
+    }
+
+    /// The live value of `key` at `seq` and its expiry (an expired entry reads as deleted).
+    pub(crate) fn get_entry_at(
+        &self,
+        key: &[u8],
+        seq: SeqNo,
+    ) -> Result<Option<(Vec<u8>, Option<u64>)>> {
         self.stats.gets.fetch_add(1, Ordering::Relaxed);
         let sv = self.current_sv();
         let found = match sv.mem.get(key, seq) {
@@ -21,10 +35,7 @@ impl DbInner {
                 None => sv.version.get(key, seq)?,
             },
         };
-        Ok(match found {
-            Some(Lookup::Value(v)) => Some(v),
-            Some(Lookup::Deleted) | None => None,
-        })
+        Ok(found.and_then(|l| l.live(self.now_ms())))
     }
 
     /// Like `get_at` for every key, with the table level batched: see [`tables_multi_get`].
@@ -60,12 +71,10 @@ impl DbInner {
         {
             found[i] = l;
         }
+        let now = self.now_ms();
         Ok(found
             .into_iter()
-            .map(|l| match l {
-                Some(Lookup::Value(v)) => Some(v),
-                Some(Lookup::Deleted) | None => None,
-            })
+            .map(|l| l.and_then(|l| l.live(now)).map(|(v, _)| v))
             .collect())
     }
 }
@@ -117,8 +126,13 @@ fn tables_multi_get(version: &Version, keys: &[&[u8]], seq: SeqNo) -> Result<Vec
         let mut still_open = Vec::new();
         for ((block, k), (table, _)) in blocks.into_iter().zip(owners).zip(&reqs) {
             match table.get_in_block(block?, keys[k], seq)? {
-                Some(e) if e.kind == Kind::Delete as u8 => out[k] = Some(Lookup::Deleted),
-                Some(e) => out[k] = Some(Lookup::Value(e.value)),
+                Some(e) => {
+                    // get_in_block rejected unknown kinds and short expiring values.
+                    out[k] = Some(
+                        Lookup::from_entry(e.kind, e.value)
+                            .ok_or_else(|| Error::corruption("table", 0, "malformed entry"))?,
+                    )
+                }
                 None => {
                     next[k] += 1;
                     still_open.push(k);

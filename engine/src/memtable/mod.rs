@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 
 use crossbeam_skiplist::SkipMap;
 
-use crate::key::{self, SeqNo, compare_internal};
+use crate::key::{self, Kind, SeqNo, compare_internal};
 
 mod iter;
 
@@ -43,8 +43,48 @@ const ENTRY_OVERHEAD: usize = 64;
 pub enum Lookup {
     /// The newest visible entry is a value.
     Value(Vec<u8>),
+    /// The newest visible entry is a value with an expiry (unix ms); once the clock reaches
+    /// it, it is a tombstone. Older layers must not be consulted either way.
+    Expiring { expires_at_ms: u64, value: Vec<u8> },
     /// The newest visible entry is a tombstone: older layers must not be consulted.
     Deleted,
+}
+
+impl Lookup {
+    /// Interprets a stored entry; `None` for an unknown kind or an expiring value without
+    /// its expiry prefix (callers reading from disk report that as corruption).
+    pub fn from_entry(kind: u8, mut stored: Vec<u8>) -> Option<Lookup> {
+        Some(match Kind::from_u8(kind)? {
+            Kind::Delete => Lookup::Deleted,
+            Kind::Put => Lookup::Value(stored),
+            Kind::PutExpiring => {
+                let (expires_at_ms, _) = key::split_expiring(&stored)?;
+                stored.drain(..key::EXPIRY_LEN);
+                Lookup::Expiring {
+                    expires_at_ms,
+                    value: stored,
+                }
+            }
+        })
+    }
+
+    /// The value and its expiry as a reader at `now_ms` sees it: `None` if deleted or expired.
+    pub fn live(self, now_ms: u64) -> Option<(Vec<u8>, Option<u64>)> {
+        match self {
+            Lookup::Value(v) => Some((v, None)),
+            Lookup::Expiring {
+                expires_at_ms,
+                value,
+            } => (!is_expired(expires_at_ms, now_ms)).then_some((value, Some(expires_at_ms))),
+            Lookup::Deleted => None,
+        }
+    }
+}
+
+/// An entry expiring at `expires_at_ms` is gone from that millisecond on.
+#[inline]
+pub fn is_expired(expires_at_ms: u64, now_ms: u64) -> bool {
+    now_ms >= expires_at_ms
 }
 
 /// An in-memory sorted buffer of recent writes, backed by one WAL segment.
@@ -91,11 +131,11 @@ impl Memtable {
         if p.user_key != user_key {
             return None;
         }
-        Some(if p.kind == key::Kind::Delete as u8 {
-            Lookup::Deleted
-        } else {
-            Lookup::Value(e.value().to_vec())
-        })
+        // Entries come from validated batches, so the kind and any expiry prefix are sound;
+        // reading one that is not as deleted keeps this path panic-free regardless.
+        let l = Lookup::from_entry(p.kind, e.value().to_vec());
+        debug_assert!(l.is_some(), "malformed memtable entry");
+        Some(l.unwrap_or(Lookup::Deleted))
     }
 
     /// Approximate memory used, for the flush trigger.

@@ -298,6 +298,13 @@ impl Table {
                 format!("entry has unknown kind {}", found.kind),
             ));
         }
+        if found.kind == Kind::PutExpiring as u8 && key::split_expiring(data.value()).is_none() {
+            return Err(Error::corruption(
+                &*self.name,
+                data.block_offset(),
+                "expiring entry is shorter than its 8-byte expiry",
+            ));
+        }
         Ok(Some(TableEntry {
             kind: found.kind,
             seq: found.seq,

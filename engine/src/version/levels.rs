@@ -160,13 +160,18 @@ fn level_index(level: u32) -> Result<usize> {
 }
 
 fn table_get(t: &TableFile, user_key: &[u8], snapshot: SeqNo) -> Result<Option<Lookup>> {
-    Ok(t.table.get(user_key, snapshot)?.map(|e| {
-        if e.kind == key::Kind::Delete as u8 {
-            Lookup::Deleted
-        } else {
-            Lookup::Value(e.value)
-        }
-    }))
+    match t.table.get(user_key, snapshot)? {
+        None => Ok(None),
+        Some(e) => Lookup::from_entry(e.kind, e.value)
+            .map(Some)
+            .ok_or_else(|| {
+                Error::corruption(
+                    &t.name,
+                    0,
+                    "entry with an unknown kind or a short expiring value",
+                )
+            }),
+    }
 }
 
 /// The one table of a sorted level whose key range may hold `user_key`.

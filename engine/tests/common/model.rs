@@ -2,6 +2,9 @@
 //! (every read path): random operations against the engine and a `BTreeMap`, with tiny
 //! memtables and level sizes so that many tables exist and background compaction runs all
 //! the time through every level, plus forced full compactions and reopens in between.
+//! Some puts expire: a manual clock moves forward at random, and every read must treat an
+//! expired key exactly as deleted (never resurfacing an older version), across flushes,
+//! compactions (which turn expired values into tombstones) and reopens.
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
@@ -9,13 +12,31 @@ use std::path::Path;
 
 use crate::common::Rng;
 use scipkv_engine::{
-    CompactionOptions, Compression, Db, Options, ReadPath, SyncMode, TableOptions, WriteBatch,
+    Clock, CompactionOptions, Compression, Db, ManualClock, Options, ReadPath, SyncMode,
+    TableOptions, WriteBatch,
 };
 
+/// What the user sees: key -> value.
 type Model = BTreeMap<Vec<u8>, Vec<u8>>;
+/// What was written: key -> (value, expiry in unix ms).
+type Stored = BTreeMap<Vec<u8>, (Vec<u8>, Option<u64>)>;
 
-fn options(read_path: ReadPath, block_cache_bytes: usize) -> Options {
+/// The entries of `m` still alive at `now`.
+fn live(m: &Stored, now: u64) -> Model {
+    m.iter()
+        .filter(|(_, (_, t))| t.is_none_or(|t| now < t))
+        .map(|(k, (v, _))| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// An expiry near `now`: some already passed, most a few clock steps away.
+fn random_expiry(rng: &mut Rng, now: u64) -> u64 {
+    (now + rng.below(400)).saturating_sub(20)
+}
+
+fn options(read_path: ReadPath, block_cache_bytes: usize, clock: &ManualClock) -> Options {
     Options {
+        clock: std::sync::Arc::new(clock.clone()),
         read_path,
         block_cache_bytes,
         sync: SyncMode::Never,
@@ -100,21 +121,35 @@ fn check_iter(
 /// a block cache of `block_cache_bytes`, checking every read against the model.
 pub fn run(seed: u64, steps: usize, dir: &Path, read_path: ReadPath, block_cache_bytes: usize) {
     let mut rng = Rng::new(seed);
-    let mut db = Db::open(dir, options(read_path, block_cache_bytes)).unwrap();
-    let mut model = Model::new();
-    let mut snapshots: Vec<(scipkv_engine::Snapshot, Model)> = Vec::new();
+    let clock = ManualClock::new(1_000_000);
+    let opts = || options(read_path, block_cache_bytes, &clock);
+    let mut db = Db::open(dir, opts()).unwrap();
+    let mut stored = Stored::new();
+    // Snapshots freeze writes, not time: their models are judged at the current clock too.
+    let mut snapshots: Vec<(scipkv_engine::Snapshot, Stored)> = Vec::new();
 
     for step in 0..steps {
+        if rng.chance(4) {
+            clock.advance(rng.below(60));
+        }
+        let now = clock.now_ms();
+        let model = live(&stored, now);
         match rng.below(100) {
             0..=34 => {
                 let (k, v) = (random_key(&mut rng), random_value(&mut rng));
-                db.put(&k, &v).unwrap();
-                model.insert(k, v);
+                if rng.chance(25) {
+                    let t = random_expiry(&mut rng, now);
+                    db.put_with_expiry(&k, &v, t).unwrap();
+                    stored.insert(k, (v, Some(t)));
+                } else {
+                    db.put(&k, &v).unwrap();
+                    stored.insert(k, (v, None));
+                }
             }
             35..=44 => {
                 let k = random_key(&mut rng);
                 db.delete(&k).unwrap();
-                model.remove(&k);
+                stored.remove(&k);
             }
             45..=54 => {
                 let mut b = WriteBatch::new();
@@ -122,11 +157,15 @@ pub fn run(seed: u64, steps: usize, dir: &Path, read_path: ReadPath, block_cache
                     let k = random_key(&mut rng);
                     if rng.chance(30) {
                         b.delete(&k);
-                        model.remove(&k);
+                        stored.remove(&k);
+                    } else if rng.chance(20) {
+                        let (v, t) = (random_value(&mut rng), random_expiry(&mut rng, now));
+                        b.put_with_expiry(&k, &v, t);
+                        stored.insert(k, (v, Some(t)));
                     } else {
                         let v = random_value(&mut rng);
                         b.put(&k, &v);
-                        model.insert(k, v);
+                        stored.insert(k, (v, None));
                     }
                 }
                 db.write(b).unwrap();
@@ -137,6 +176,15 @@ pub fn run(seed: u64, steps: usize, dir: &Path, read_path: ReadPath, block_cache
                     db.get(&k).unwrap(),
                     model.get(&k).cloned(),
                     "get {k:?} at step {step}"
+                );
+                let want = stored
+                    .get(&k)
+                    .filter(|(_, t)| t.is_none_or(|t| now < t))
+                    .cloned();
+                assert_eq!(
+                    db.get_with_expiry(&k).unwrap(),
+                    want,
+                    "get_with_expiry {k:?} at step {step}"
                 );
             }
             70..=72 => {
@@ -197,7 +245,7 @@ pub fn run(seed: u64, steps: usize, dir: &Path, read_path: ReadPath, block_cache
             }
             86..=89 => {
                 if snapshots.len() < 4 {
-                    snapshots.push((db.snapshot(), model.clone()));
+                    snapshots.push((db.snapshot(), stored.clone()));
                 } else {
                     snapshots.remove(rng.below(4) as usize);
                 }
@@ -206,6 +254,7 @@ pub fn run(seed: u64, steps: usize, dir: &Path, read_path: ReadPath, block_cache
                 if let Some((snap, m)) =
                     snapshots.get(rng.below(snapshots.len().max(1) as u64) as usize)
                 {
+                    let m = &live(m, now);
                     let k = random_key(&mut rng);
                     assert_eq!(
                         snap.get(&k).unwrap(),
@@ -222,23 +271,35 @@ pub fn run(seed: u64, steps: usize, dir: &Path, read_path: ReadPath, block_cache
             _ => {
                 snapshots.clear();
                 db.close().unwrap();
-                db = Db::open(dir, options(read_path, block_cache_bytes)).unwrap();
+                db = Db::open(dir, opts()).unwrap();
             }
         }
     }
+    let model = live(&stored, clock.now_ms());
     let got: Vec<_> = db.iter::<&[u8]>(..).map(Result::unwrap).collect();
     let want: Vec<_> = model.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     check_iter(got, want, "final scan", steps);
     // Every key of the space at once (present and absent), after a reopen: cold tables.
     snapshots.clear();
     db.close().unwrap();
-    let db = Db::open(dir, options(read_path, block_cache_bytes)).unwrap();
+    let db = Db::open(dir, opts()).unwrap();
     let keys: Vec<Vec<u8>> = (0..300)
         .map(|n| format!("key/{:02}/{}", n % 17, n).into_bytes())
         .chain([Vec::new()])
         .collect();
     let want: Vec<_> = keys.iter().map(|k| model.get(k).cloned()).collect();
     assert_eq!(db.multi_get(&keys).unwrap(), want, "final multi_get");
+    // Every expiry passes; a flush and full compaction turn the expired values into
+    // tombstones (dropped at the bottom) and no older version resurfaces.
+    clock.advance(1_000);
+    let model = live(&stored, clock.now_ms());
+    db.flush().unwrap();
+    db.compact_all().unwrap();
+    let want: Vec<_> = keys.iter().map(|k| model.get(k).cloned()).collect();
+    assert_eq!(db.multi_get(&keys).unwrap(), want, "multi_get after expiry");
+    let got: Vec<_> = db.iter::<&[u8]>(..).map(Result::unwrap).collect();
+    let want: Vec<_> = model.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    check_iter(got, want, "scan after expiry", steps);
     let stats = db.stats();
     let deep = stats.levels.iter().skip(2).filter(|l| l.files > 0).count();
     assert!(

@@ -9,7 +9,7 @@ use crate::resp::Value;
 use crate::shared::Shared;
 
 /// Commands that need more than the read role beyond their `write` flag.
-const ADMIN_COMMANDS: &[&str] = &["flushdb"];
+const ADMIN_COMMANDS: &[&str] = &["flushdb", "debug"];
 
 /// Refuses a command the session may not run.
 pub(super) fn gate(session: &Session, spec: &Spec) -> Result<(), CommandError> {

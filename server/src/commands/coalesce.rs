@@ -20,8 +20,8 @@ use crate::shared::{Shared, Stats};
 const MAX_RUN: usize = 1024;
 const MAX_RUN_BYTES: usize = 16 << 20;
 
-fn is_plain_write(command: &Command) -> bool {
-    let args = &command.args;
+/// A `SET key value` without options, or a well-formed `MSET`: a write that reads nothing.
+pub(crate) fn is_plain_write(args: &[Vec<u8>]) -> bool {
     let name = &args[0];
     (name.eq_ignore_ascii_case(b"SET") && args.len() == 3)
         || (name.eq_ignore_ascii_case(b"MSET") && args.len() >= 3 && args.len() % 2 == 1)
@@ -39,7 +39,7 @@ pub(crate) fn run_plain_writes(
     let mut run = 0;
     let mut bytes = 0;
     for command in pending.iter().take(MAX_RUN) {
-        if !is_plain_write(command) || bytes > MAX_RUN_BYTES {
+        if !is_plain_write(&command.args) || bytes > MAX_RUN_BYTES {
             break;
         }
         bytes += command.args[1..].iter().map(Vec::len).sum::<usize>();
@@ -96,10 +96,10 @@ mod tests {
 
     #[test]
     fn only_option_free_sets_and_well_formed_msets_qualify() {
-        assert!(is_plain_write(&command(&["set", "k", "v"])));
-        assert!(is_plain_write(&command(&["MSET", "a", "1", "b", "2"])));
-        assert!(!is_plain_write(&command(&["SET", "k", "v", "NX"])));
-        assert!(!is_plain_write(&command(&["MSET", "a", "1", "b"])));
-        assert!(!is_plain_write(&command(&["GET", "k"])));
+        assert!(is_plain_write(&command(&["set", "k", "v"]).args));
+        assert!(is_plain_write(&command(&["MSET", "a", "1", "b", "2"]).args));
+        assert!(!is_plain_write(&command(&["SET", "k", "v", "NX"]).args));
+        assert!(!is_plain_write(&command(&["MSET", "a", "1", "b"]).args));
+        assert!(!is_plain_write(&command(&["GET", "k"]).args));
     }
 }

@@ -9,9 +9,6 @@ use crate::keyspace::Keyspace;
 use crate::resp::Value;
 use crate::shared::Shared;
 
-/// Keys deleted per batch by FLUSHDB, so one batch never grows with the database.
-const FLUSH_BATCH: usize = 1000;
-
 fn count(n: usize) -> Value {
     Value::Integer(i64::try_from(n).unwrap_or(i64::MAX))
 }
@@ -65,22 +62,22 @@ pub(crate) fn key_count(shared: &Shared, keyspace: &Keyspace) -> Result<usize, C
     Ok(n)
 }
 
-/// Deletes every key of the tenant present when the command starts, in bounded batches. Unlike Redis's
-/// FLUSHDB this is not atomic: keys written concurrently may survive, and a reader may see
-/// a partly flushed database. ASYNC and SYNC are accepted; both run synchronously.
+/// Deletes every key of the tenant atomically: with every key lock held (no write can slip in), the keys
+/// are collected and deleted in one batch, so readers and crash recovery see all of them
+/// gone or none. The price is one batch as large as the key list: a database whose keys
+/// exceed the engine's batch limit (512 MiB of keys) gets an error and is left unchanged.
+/// ASYNC and SYNC are accepted; both run synchronously.
 pub(super) fn flushdb(shared: &Shared, session: &mut Session, args: &[Vec<u8>]) -> Reply {
     match &args[1..] {
         [] => {}
         [mode] if matches!(option(mode).as_str(), "ASYNC" | "SYNC") => {}
         _ => return Err(CommandError::Syntax),
     }
+    let _guard = shared.locks.lock_all();
     let mut batch = WriteBatch::new();
     for entry in shared.db.scan_prefix(session.keyspace.prefix()) {
         let (key, _) = entry?;
         batch.delete(key);
-        if batch.len() >= FLUSH_BATCH {
-            shared.db.write(std::mem::take(&mut batch))?;
-        }
     }
     shared.db.write(batch)?;
     Ok(Value::ok())

@@ -6,6 +6,7 @@
 
 mod auth;
 mod coalesce;
+mod expiry;
 mod info;
 mod keys;
 mod scan;
@@ -17,6 +18,7 @@ use std::time::Instant;
 
 use thiserror::Error;
 
+use coalesce::is_plain_write;
 pub(crate) use coalesce::run_plain_writes;
 
 use crate::auth::Principal;
@@ -63,9 +65,9 @@ pub(crate) enum CommandError {
     NotInteger,
     #[error("ERR invalid cursor")]
     InvalidCursor,
-    /// Key expiry needs engine support that does not exist yet.
-    #[error("ERR expiry is not supported yet")]
-    ExpiryUnsupported,
+    /// An expire time that is not positive or overflows (the command's name inside).
+    #[error("ERR invalid expire time in '{0}' command")]
+    InvalidExpire(&'static str),
     #[error("ERR unknown subcommand '{sub}'. Try {command} HELP.")]
     UnknownSubcommand { command: &'static str, sub: String },
     #[error("ERR wrong number of arguments for '{0}' command")]
@@ -184,6 +186,16 @@ pub(crate) static COMMANDS: &[Spec] = &[
         keys::dbsize
     ),
     spec!(
+        "debug",
+        -2,
+        &["admin", "noscript", "loading", "stale"],
+        (0, 0, 0),
+        "server",
+        "O(1)",
+        "Test helpers (ADVANCE-CLOCK); only with enable_debug_command = true.",
+        expiry::debug
+    ),
+    spec!(
         "del",
         -2,
         WRITE,
@@ -214,13 +226,43 @@ pub(crate) static COMMANDS: &[Spec] = &[
         keys::exists
     ),
     spec!(
+        "expire",
+        -3,
+        &["write", "fast"],
+        (1, 1, 1),
+        "generic",
+        "O(1) lookups; rewrites the value (O(size of the value))",
+        "Sets a key's time to live in seconds (NX, XX, GT, LT).",
+        expiry::expire
+    ),
+    spec!(
+        "expireat",
+        -3,
+        &["write", "fast"],
+        (1, 1, 1),
+        "generic",
+        "O(1) lookups; rewrites the value (O(size of the value))",
+        "Sets a key's expiry as a unix time in seconds (NX, XX, GT, LT).",
+        expiry::expireat
+    ),
+    spec!(
+        "expiretime",
+        2,
+        READ,
+        (1, 1, 1),
+        "generic",
+        "O(1)",
+        "Returns a key's expiry as a unix time in seconds (-1 none, -2 no key).",
+        expiry::expiretime
+    ),
+    spec!(
         "flushdb",
         -1,
         WRITE,
         (0, 0, 0),
         "server",
-        "O(N)",
-        "Deletes every key.",
+        "O(N): one atomic batch of N deletes; writes wait while it runs",
+        "Deletes every key, atomically.",
         keys::flushdb
     ),
     spec!(
@@ -284,6 +326,46 @@ pub(crate) static COMMANDS: &[Spec] = &[
         strings::mset
     ),
     spec!(
+        "persist",
+        2,
+        &["write", "fast"],
+        (1, 1, 1),
+        "generic",
+        "O(1) lookups; rewrites the value (O(size of the value))",
+        "Removes a key's expiry.",
+        expiry::persist
+    ),
+    spec!(
+        "pexpire",
+        -3,
+        &["write", "fast"],
+        (1, 1, 1),
+        "generic",
+        "O(1) lookups; rewrites the value (O(size of the value))",
+        "Sets a key's time to live in milliseconds (NX, XX, GT, LT).",
+        expiry::pexpire
+    ),
+    spec!(
+        "pexpireat",
+        -3,
+        &["write", "fast"],
+        (1, 1, 1),
+        "generic",
+        "O(1) lookups; rewrites the value (O(size of the value))",
+        "Sets a key's expiry as a unix time in milliseconds (NX, XX, GT, LT).",
+        expiry::pexpireat
+    ),
+    spec!(
+        "pexpiretime",
+        2,
+        READ,
+        (1, 1, 1),
+        "generic",
+        "O(1)",
+        "Returns a key's expiry as a unix time in milliseconds (-1 none, -2 no key).",
+        expiry::pexpiretime
+    ),
+    spec!(
         "ping",
         -1,
         CONN,
@@ -292,6 +374,16 @@ pub(crate) static COMMANDS: &[Spec] = &[
         "O(1)",
         "Returns PONG or its argument.",
         server_info::ping
+    ),
+    spec!(
+        "pttl",
+        2,
+        READ,
+        (1, 1, 1),
+        "generic",
+        "O(1)",
+        "Returns a key's time to live in milliseconds (-1 none, -2 no key).",
+        expiry::pttl
     ),
     spec!(
         "quit",
@@ -330,7 +422,7 @@ pub(crate) static COMMANDS: &[Spec] = &[
         (1, 1, 1),
         "string",
         "O(1)",
-        "Sets a key (NX, XX, GET).",
+        "Sets a key (NX, XX, GET, EX, PX, EXAT, PXAT, KEEPTTL).",
         strings::set
     ),
     spec!(
@@ -342,6 +434,16 @@ pub(crate) static COMMANDS: &[Spec] = &[
         "O(1)",
         "Returns the length of a value.",
         strings::strlen
+    ),
+    spec!(
+        "ttl",
+        2,
+        READ,
+        (1, 1, 1),
+        "generic",
+        "O(1)",
+        "Returns a key's time to live in seconds (-1 none, -2 no key).",
+        expiry::ttl
     ),
     spec!(
         "type",
@@ -372,7 +474,17 @@ const MAX_INLINE_KEYS: usize = 64;
 /// that touch no storage.
 pub(crate) fn is_point_read(args: &[Vec<u8>]) -> bool {
     let name = &args[0];
-    let single = ["get", "strlen", "type", "ping", "echo"];
+    let single = [
+        "get",
+        "strlen",
+        "type",
+        "ping",
+        "echo",
+        "ttl",
+        "pttl",
+        "expiretime",
+        "pexpiretime",
+    ];
     let multi = ["mget", "exists"];
     let is = |names: &[&str]| {
         names
@@ -380,6 +492,12 @@ pub(crate) fn is_point_read(args: &[Vec<u8>]) -> bool {
             .any(|n| n.as_bytes().eq_ignore_ascii_case(name))
     };
     is(&single) || (is(&multi) && args.len() <= MAX_INLINE_KEYS + 1)
+}
+
+/// A plain SET or an MSET of a few keys: bounded work that reads nothing (the connection may
+/// run it on the async worker when writes do not wait for an fsync).
+pub(crate) fn is_small_plain_write(args: &[Vec<u8>]) -> bool {
+    args.len() <= 2 * MAX_INLINE_KEYS + 1 && is_plain_write(args)
 }
 
 pub(crate) fn lookup(name: &[u8]) -> Option<&'static Spec> {

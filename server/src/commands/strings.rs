@@ -2,6 +2,7 @@
 
 use scipkv_engine::WriteBatch;
 
+use super::expiry::{self, SetExpiry, parse_set_expiry};
 use super::{CommandError, Reply, Session, option};
 use crate::resp::Value;
 use crate::shared::Shared;
@@ -36,28 +37,43 @@ enum Condition {
     IfPresent,
 }
 
-/// `SET key value [NX|XX] [GET]`. Expiry options are recognised and refused until the
-/// engine can store expiry times.
+/// `SET key value [NX|XX] [GET] [EX s|PX ms|EXAT s|PXAT ms|KEEPTTL]`, options in any order,
+/// with Redis's errors: conflicting options are a syntax error, a non-positive expire is
+/// "invalid expire time". Holds the key's lock so the read (NX, XX, GET, KEEPTTL) and the
+/// write are one step.
 pub(super) fn set(shared: &Shared, session: &mut Session, args: &[Vec<u8>]) -> Reply {
     let (key, value) = (&session.keyspace.key(&args[1]), &args[2]);
     let mut condition = Condition::Always;
     let mut return_old = false;
-    for arg in &args[3..] {
+    let mut keep_ttl = false;
+    let mut expire: Option<(String, &[u8])> = None;
+    let mut rest = args[3..].iter();
+    while let Some(arg) = rest.next() {
         match option(arg).as_str() {
             "NX" if condition != Condition::IfPresent => condition = Condition::IfAbsent,
             "XX" if condition != Condition::IfAbsent => condition = Condition::IfPresent,
             "GET" => return_old = true,
-            "EX" | "PX" | "EXAT" | "PXAT" | "KEEPTTL" => {
-                return Err(CommandError::ExpiryUnsupported);
+            "KEEPTTL" if expire.is_none() => keep_ttl = true,
+            unit @ ("EX" | "PX" | "EXAT" | "PXAT") if !keep_ttl && expire.is_none() => {
+                let time = rest.next().ok_or(CommandError::Syntax)?;
+                expire = Some((unit.to_owned(), time));
             }
             _ => return Err(CommandError::Syntax),
         }
     }
     let _guard = shared.locks.lock([key]);
-    let old = if condition != Condition::Always || return_old {
-        shared.db.get(key)?
-    } else {
-        None
+    let expiry = match expire {
+        Some((unit, time)) => SetExpiry::At(parse_set_expiry(&unit, time, shared.db.now_ms())?),
+        None if keep_ttl => SetExpiry::Keep,
+        None => SetExpiry::None,
+    };
+    let needs_old = condition != Condition::Always || return_old || keep_ttl;
+    let (old, old_expiry) = match needs_old {
+        true => match shared.db.get_with_expiry(key)? {
+            Some((v, t)) => (Some(v), t),
+            None => (None, None),
+        },
+        false => (None, None),
     };
     let allowed = match condition {
         Condition::Always => true,
@@ -65,7 +81,7 @@ pub(super) fn set(shared: &Shared, session: &mut Session, args: &[Vec<u8>]) -> R
         Condition::IfPresent => old.is_some(),
     };
     if allowed {
-        shared.db.put(key, value)?;
+        expiry::put(shared, key, value, expiry, old_expiry)?;
     }
     Ok(match (return_old, allowed) {
         (true, _) => bulk_or_null(old),

@@ -132,6 +132,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .with_state(shared)
 }
 
+/// Most of a refused request's body read (and dropped) so the refusal reaches the client.
+const REFUSED_BODY_DRAIN: usize = 1 << 20;
+const REFUSED_BODY_DRAIN_TIME: Duration = Duration::from_secs(2);
+
 /// Authenticates, enforces the deadline and records metrics for every request.
 async fn gate(State(shared): State<Arc<Shared>>, mut req: Request, next: Next) -> Response {
     let started = Instant::now();
@@ -141,7 +145,15 @@ async fn gate(State(shared): State<Arc<Shared>>, mut req: Request, next: Next) -
         .and_then(|m| ROUTES.iter().position(|r| r.path == m.as_str()));
     let spec = index.map(|i| &ROUTES[i]);
     let response = match admit(&shared, spec, &mut req) {
-        Err(e) => e.into_response(),
+        Err(e) => {
+            // Read what the client already sent before refusing: closing with unread request
+            // bytes makes the kernel reset the connection, and the client may then lose the
+            // refusal itself ("peer disconnected" instead of 401). Bounded in size and time;
+            // past that the connection simply closes.
+            let body = axum::body::to_bytes(req.into_body(), REFUSED_BODY_DRAIN);
+            let _ = tokio::time::timeout(REFUSED_BODY_DRAIN_TIME, body).await;
+            e.into_response()
+        }
         Ok(deadline) => match tokio::time::timeout(deadline, next.run(req)).await {
             Ok(r) => r,
             Err(_) => ApiError::Timeout.into_response(),

@@ -57,24 +57,29 @@ impl ChunkStore {
                 continue;
             }
             if !self.opts.applies_to(op.key) {
-                out.put(op.key, op.value);
+                out.push_op(&op);
                 continue;
             }
+            // An expiring value is chunked like any other; its envelope is stored expiring.
+            let Some((value, expiry)) = op.user_value() else {
+                out.delete(op.key);
+                continue;
+            };
             buf.clear();
-            if op.value.len() <= self.opts.threshold {
-                encode_inline(op.value, &mut buf);
+            if value.len() <= self.opts.threshold {
+                encode_inline(value, &mut buf);
             } else {
-                if op.value.len() as u64 > MAX_DEDUP_VALUE_LEN {
+                if value.len() as u64 > MAX_DEDUP_VALUE_LEN {
                     return Err(Error::InvalidArgument(format!(
                         "value of operation {i} is {} bytes, the limit is {MAX_DEDUP_VALUE_LEN}",
-                        op.value.len()
+                        value.len()
                     )));
                 }
                 let mut m = Manifest {
-                    total_len: op.value.len() as u64,
+                    total_len: value.len() as u64,
                     chunks: Vec::new(),
                 };
-                for c in chunks(&self.chunker, op.value) {
+                for c in chunks(&self.chunker, value) {
                     let id = ChunkId::of(c);
                     m.chunks.push(id);
                     if seen.insert(id) {
@@ -84,7 +89,10 @@ impl ChunkStore {
                 logical += m.total_len;
                 m.encode(&mut buf);
             }
-            out.put(op.key, &buf);
+            match expiry {
+                Some(t) => out.put_with_expiry(op.key, &buf, t),
+                None => out.put(op.key, &buf),
+            }
         }
         let pins = self.pin(distinct.iter().map(|(id, _)| *id).collect());
         let mut fresh = Vec::new();
@@ -100,10 +108,7 @@ impl ChunkStore {
             let mut one = WriteBatch::new();
             add_chunks(&mut one, &fresh);
             for op in out.iter() {
-                match op.kind {
-                    Kind::Put => one.put(op.key, op.value),
-                    Kind::Delete => one.delete(op.key),
-                }
+                one.push_op(&op);
             }
             one
         } else {
@@ -136,9 +141,9 @@ impl ChunkStore {
     /// Whether `prepare` would change the batch: false when no op puts under a dedup prefix
     /// or touches the reserved space, so such batches skip the copy.
     pub(crate) fn rewrites(&self, batch: &WriteBatch) -> bool {
-        batch
-            .iter()
-            .any(|op| is_reserved(op.key) || (op.kind == Kind::Put && self.opts.applies_to(op.key)))
+        batch.iter().any(|op| {
+            is_reserved(op.key) || (op.kind != Kind::Delete && self.opts.applies_to(op.key))
+        })
     }
 
     /// Counts a prepared batch once it is committed.
