@@ -1,7 +1,16 @@
 //! A cursor over a memtable.
 //!
-//! Skiplist entries borrow the map, so a cursor that owns an `Arc<Memtable>` cannot hold one;
-//! it keeps a copy of the current entry and re-seeks from it on each step (O(log n) per step).
+//! Skiplist entries borrow the map, so a cursor that owns an `Arc<Memtable>` cannot hold one.
+//! It copies a run of entries in the current direction into one buffer (keys and values back
+//! to back) and steps through that; only when the run is used up does it seek again, from the
+//! last entry it holds. A step is then a slice move, and a seek plus a copy is paid once per
+//! run instead of once per entry (the flush thread walks every entry this way). Runs start
+//! short after a seek (point-like use copies little) and double up to [`MAX_RUN`].
+//!
+//! Entries inserted after a run was copied, between two of its keys, are not seen. The
+//! engine's readers cannot miss anything by this: an entry becomes visible (its seqno
+//! published) only after its insert, so every entry a cursor's snapshot can see is in the
+//! skiplist before the cursor exists; flushes walk immutable memtables.
 
 use std::ops::Bound;
 use std::sync::Arc;
@@ -10,67 +19,146 @@ use super::{MemKey, Memtable};
 use crate::Result;
 use crate::iter::InternalIterator;
 
+/// Entries copied by the first run after a seek.
+const FIRST_RUN: usize = 4;
+/// Most entries one run copies.
+pub(crate) const MAX_RUN: usize = 64;
+/// A run stops after this many bytes (at least one entry is always copied).
+const MAX_RUN_BYTES: usize = 256 * 1024;
+
 /// An [`InternalIterator`] over one memtable.
 #[derive(Debug)]
 pub struct MemtableIter {
     mem: Arc<Memtable>,
-    cur: Option<(Vec<u8>, Vec<u8>)>,
+    /// Keys and values of the current run, back to back.
+    buf: Vec<u8>,
+    /// `(start, key length, value length)` of each entry of the run in `buf`, in the order
+    /// the cursor visits them (descending keys when moving backward).
+    spans: Vec<(usize, usize, usize)>,
+    /// Index of the current entry in `spans`; `spans.len()` when not positioned.
+    pos: usize,
+    forward: bool,
+    /// Length of the next run in the current direction.
+    run: usize,
 }
 
 impl MemtableIter {
     pub(super) fn new(mem: Arc<Memtable>) -> Self {
-        MemtableIter { mem, cur: None }
+        MemtableIter {
+            mem,
+            buf: Vec::new(),
+            spans: Vec::new(),
+            pos: 0,
+            forward: true,
+            run: FIRST_RUN,
+        }
     }
 
     fn probe(k: &[u8]) -> MemKey {
         MemKey(k.to_vec().into_boxed_slice())
     }
+
+    /// Replaces the run with up to `self.run` entries from `from` in direction `forward`.
+    fn fill(&mut self, from: Bound<&MemKey>, forward: bool) {
+        self.buf.clear();
+        self.spans.clear();
+        self.pos = 0;
+        self.forward = forward;
+        let limit = self.run;
+        let (buf, spans) = (&mut self.buf, &mut self.spans);
+        let mut push = |k: &MemKey, v: &[u8]| {
+            spans.push((buf.len(), k.0.len(), v.len()));
+            buf.extend_from_slice(&k.0);
+            buf.extend_from_slice(v);
+            spans.len() >= limit || buf.len() >= MAX_RUN_BYTES
+        };
+        if forward {
+            for e in self.mem.map.range((from, Bound::Unbounded)) {
+                if push(e.key(), e.value()) {
+                    break;
+                }
+            }
+        } else {
+            for e in self.mem.map.range((Bound::Unbounded, from)).rev() {
+                if push(e.key(), e.value()) {
+                    break;
+                }
+            }
+        }
+    }
+
+    /// A seek: a fresh, short run.
+    fn seek_run(&mut self, from: Bound<&MemKey>, forward: bool) {
+        self.run = FIRST_RUN;
+        self.fill(from, forward);
+    }
+
+    /// One step in direction `forward` from the current entry.
+    fn step(&mut self, forward: bool) {
+        if !self.valid() {
+            return;
+        }
+        if self.forward == forward && self.pos + 1 < self.spans.len() {
+            self.pos += 1;
+            return;
+        }
+        // The run is used up, or the direction changes: continue after the current key.
+        let cur = Self::probe(self.key());
+        if self.forward == forward {
+            self.run = (self.run * 2).min(MAX_RUN);
+        } else {
+            self.run = FIRST_RUN;
+        }
+        self.fill(Bound::Excluded(&cur), forward);
+    }
 }
 
 impl InternalIterator for MemtableIter {
     fn valid(&self) -> bool {
-        self.cur.is_some()
+        self.pos < self.spans.len()
     }
 
     fn seek_to_first(&mut self) -> Result<()> {
-        self.cur = self.mem.first_at(Bound::Unbounded);
+        self.seek_run(Bound::Unbounded, true);
         Ok(())
     }
 
     fn seek_to_last(&mut self) -> Result<()> {
-        self.cur = self.mem.last_at(Bound::Unbounded);
+        self.seek_run(Bound::Unbounded, false);
         Ok(())
     }
 
     fn seek(&mut self, target: &[u8]) -> Result<()> {
-        self.cur = self.mem.first_at(Bound::Included(&Self::probe(target)));
+        self.seek_run(Bound::Included(&Self::probe(target)), true);
         Ok(())
     }
 
     fn seek_for_prev(&mut self, target: &[u8]) -> Result<()> {
-        self.cur = self.mem.last_at(Bound::Included(&Self::probe(target)));
+        self.seek_run(Bound::Included(&Self::probe(target)), false);
         Ok(())
     }
 
     fn next(&mut self) -> Result<()> {
-        if let Some((k, _)) = self.cur.take() {
-            self.cur = self.mem.first_at(Bound::Excluded(&Self::probe(&k)));
-        }
+        self.step(true);
         Ok(())
     }
 
     fn prev(&mut self) -> Result<()> {
-        if let Some((k, _)) = self.cur.take() {
-            self.cur = self.mem.last_at(Bound::Excluded(&Self::probe(&k)));
-        }
+        self.step(false);
         Ok(())
     }
 
     fn key(&self) -> &[u8] {
-        self.cur.as_ref().map_or(&[], |(k, _)| k)
+        match self.spans.get(self.pos) {
+            Some(&(start, k, _)) => &self.buf[start..start + k],
+            None => &[],
+        }
     }
 
     fn value(&self) -> &[u8] {
-        self.cur.as_ref().map_or(&[], |(_, v)| v)
+        match self.spans.get(self.pos) {
+            Some(&(start, k, v)) => &self.buf[start + k..start + k + v],
+            None => &[],
+        }
     }
 }

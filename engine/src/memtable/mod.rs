@@ -157,18 +157,6 @@ impl Memtable {
     pub fn iter(self: &Arc<Self>) -> MemtableIter {
         MemtableIter::new(Arc::clone(self))
     }
-
-    fn first_at(&self, bound: Bound<&MemKey>) -> Option<(Vec<u8>, Vec<u8>)> {
-        self.map
-            .lower_bound(bound)
-            .map(|e| (e.key().0.to_vec(), e.value().to_vec()))
-    }
-
-    fn last_at(&self, bound: Bound<&MemKey>) -> Option<(Vec<u8>, Vec<u8>)> {
-        self.map
-            .upper_bound(bound)
-            .map(|e| (e.key().0.to_vec(), e.value().to_vec()))
-    }
 }
 
 /// Drives a cursor to the end and returns everything (tests).

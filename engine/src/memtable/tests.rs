@@ -87,3 +87,30 @@ fn merging_iterator_interleaves_and_switches_direction() {
     it.next().unwrap();
     assert_eq!(it.key(), &k11[..]);
 }
+
+/// The cursor copies runs of up to `MAX_RUN` entries (and at most 256 KiB): check it against
+/// the model on memtables far larger than one run, with values big enough to cut runs by
+/// size too, so every run boundary is crossed in both directions and after seeks.
+#[test]
+fn cursor_runs_match_the_model_across_run_boundaries() {
+    use crate::iter::testing::{TestRng, check_iterator, seeds};
+    for seed in seeds(&[21, 22, 23]) {
+        let mut rng = TestRng::new(seed);
+        let m = Arc::new(Memtable::new(1));
+        let mut entries = Vec::new();
+        let n = iter::MAX_RUN * 5 + rng.index(iter::MAX_RUN);
+        for seq in 1..=n as u64 {
+            let user = rng.bytes_below(12);
+            let value = if rng.one_in(20) {
+                rng.bytes(40_000)
+            } else {
+                rng.bytes_below(30)
+            };
+            m.insert(&user, seq, Kind::Put as u8, &value);
+            entries.push((ikey(&user, seq), value));
+        }
+        entries.sort_by(|a, b| key::compare_internal(&a.0, &b.0));
+        let mut it = m.iter();
+        check_iterator(&mut it, &entries, &mut rng, 300).unwrap();
+    }
+}

@@ -39,7 +39,8 @@ impl Codec {
     }
 
     /// Compresses `raw`, or returns `None` when the codec is `None` or compression fails.
-    pub(crate) fn compress(&self, raw: &[u8]) -> Option<Vec<u8>> {
+    /// Public for the codec benchmark and tools; tables call it per data block.
+    pub fn compress(&self, raw: &[u8]) -> Option<Vec<u8>> {
         match self {
             Codec::None => None,
             Codec::Lz4 => Some(lz4_flex::block::compress(raw)),
@@ -53,8 +54,9 @@ impl Codec {
 /// `len` comes from a checksummed trailer and has already been bounded by the caller, so the
 /// output allocation is bounded too; a payload that decodes to any other size is an error.
 /// `dict` is the table's dictionary when the block is a data block of a table that has one;
-/// codec 3 anywhere else is corrupt.
-pub(crate) fn decompress(
+/// codec 3 anywhere else is corrupt. Public (as `sstable::decompress_block`) for the codec
+/// benchmark and tools.
+pub fn decompress(
     id: u8,
     payload: &[u8],
     len: usize,

@@ -80,7 +80,7 @@ pub fn sample_blocks(table: &Table, max_samples: usize) -> Result<Vec<Vec<u8>>> 
 
 /// A dictionary prepared for compression at one level; one per table builder, because
 /// preparing a CDict digests the whole dictionary (costly at high levels).
-pub(crate) struct DictEncoder {
+pub struct DictEncoder {
     cctx: CCtx<'static>,
     cdict: CDict<'static>,
     id: NonZeroU32,
@@ -128,7 +128,7 @@ thread_local! {
 }
 
 /// A table's dictionary prepared for decompression once at open, shared by all reads.
-pub(crate) struct DictDecoder {
+pub struct DictDecoder {
     ddict: DDict<'static>,
     id: NonZeroU32,
     len: usize,
@@ -162,7 +162,7 @@ impl DictDecoder {
     }
 
     /// Dictionary bytes, for memory accounting.
-    pub fn len(&self) -> usize {
+    pub fn size_bytes(&self) -> usize {
         self.len
     }
 

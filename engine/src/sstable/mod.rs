@@ -22,9 +22,10 @@ mod tests;
 use std::sync::Arc;
 
 pub use builder::TableBuilder;
-pub use codec::Codec;
+pub use codec::{Codec, decompress as decompress_block};
 pub use dict::{
-    MAX_DICTIONARY_LEN, MIN_DICTIONARY_LEN, dictionary_id, sample_blocks, train_dictionary,
+    DictDecoder, DictEncoder, MAX_DICTIONARY_LEN, MIN_DICTIONARY_LEN, dictionary_id, sample_blocks,
+    train_dictionary,
 };
 pub use iter::TableIter;
 pub use properties::TableProperties;

@@ -110,7 +110,7 @@ impl Table {
         let read =
             |h: BlockHandle| read_block_bytes(&*file, &name, h, data_end, MAX_BLOCK_LEN, None);
         let index_raw = read(footer.index)?;
-        let mut pinned = index_raw.len() + dict.as_ref().map_or(0, |d| d.len());
+        let mut pinned = index_raw.len() + dict.as_ref().map_or(0, DictDecoder::size_bytes);
         let index = Block::new(index_raw, name.clone(), footer.index.offset)?;
         let filter = if footer.filter.is_null() {
             None

@@ -1,0 +1,230 @@
+//! scipkv-compare: identical workloads on scipkv-engine, RocksDB and fjall, engines
+//! alternating within one run, several repetitions; prints ops/s, p50/p99, bytes on disk,
+//! write amplification and the scipkv / peer ratios, then a markdown table.
+//!
+//! See `benches/README.md` ("Peer comparison") for how to build and run it.
+
+mod engines;
+mod measure;
+mod micro;
+mod report;
+mod scip_capture;
+mod scip_workload;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use engines::{Result, Tuning};
+
+#[derive(Debug, Parser)]
+#[command(about = "Side-by-side workloads on scipkv-engine, RocksDB and fjall")]
+struct Args {
+    /// Engines, comma-separated, in first-repetition order (default: all compiled in).
+    #[arg(long, value_delimiter = ',')]
+    engines: Vec<String>,
+    /// Workload groups: `micro` (fill/read/seek/readwhilewriting) and/or `scip`.
+    #[arg(long, value_delimiter = ',', default_values = ["micro", "scip"])]
+    workloads: Vec<String>,
+    /// Keys loaded by fillrandom and fillseq.
+    #[arg(long, default_value_t = 1_000_000)]
+    keys: u64,
+    #[arg(long, default_value_t = 16)]
+    key_len: usize,
+    #[arg(long, default_value_t = 100)]
+    value_len: usize,
+    /// Point reads / seeks per read workload (readwhilewriting splits them over the readers).
+    #[arg(long, default_value_t = 500_000)]
+    reads: u64,
+    /// Reader threads of readwhilewriting (plus one writer).
+    #[arg(long, default_value_t = 1)]
+    readers: usize,
+    /// Repetitions; the engine order rotates each repetition.
+    #[arg(long, default_value_t = 3)]
+    reps: usize,
+    /// SCIP projects (`<shared>/scip/<name>.scip.zst`; set SCIPKV_SHARED).
+    #[arg(long, value_delimiter = ',', default_values = ["django", "rxjs"])]
+    projects: Vec<String>,
+    /// Queries of the SCIP query mix per project.
+    #[arg(long, default_value_t = 70_000)]
+    scip_queries: usize,
+    /// Memtable size of every engine, MiB (scipkv's default).
+    #[arg(long, default_value_t = 64)]
+    memtable_mib: usize,
+    /// Block cache of every engine, MiB (scipkv's default).
+    #[arg(long, default_value_t = 256)]
+    cache_mib: usize,
+    /// Data block size of every engine for the micro workloads (scipkv's default).
+    #[arg(long, default_value_t = 16384)]
+    block_size: usize,
+    /// Data block size for the SCIP workload (the SCIP store's recommended options).
+    #[arg(long, default_value_t = 32768)]
+    scip_block_size: usize,
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Scratch directory for the stores (default: a temporary directory under $TMPDIR).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// Also write the markdown table to this file.
+    #[arg(long)]
+    markdown: Option<PathBuf>,
+    /// Tiny sizes, one repetition: checks every workload runs on every engine (CI smoke).
+    #[arg(long)]
+    smoke: bool,
+}
+
+fn main() -> ExitCode {
+    let mut a = Args::parse();
+    if a.smoke {
+        a.keys = 5_000;
+        a.reads = 2_000;
+        a.reps = 1;
+        a.scip_queries = 700;
+    }
+    match run(a) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn header(a: &Args) -> String {
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!(
+        "engines: {}\nmachine: {cpus} CPUs, load average {}\nkeys {} x ({} B key + {} B value), reads {}, \
+         readers {}, reps {}, memtable {} MiB, block cache {} MiB, blocks {} B (SCIP {} B)",
+        engines::versions(),
+        load.split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" "),
+        a.keys,
+        a.key_len,
+        a.value_len,
+        a.reads,
+        a.readers,
+        a.reps,
+        a.memtable_mib,
+        a.cache_mib,
+        a.block_size,
+        a.scip_block_size
+    )
+}
+
+fn run(a: Args) -> Result<()> {
+    let engines: Vec<&'static str> = if a.engines.is_empty() {
+        engines::available()
+    } else {
+        let avail = engines::available();
+        a.engines
+            .iter()
+            .map(|e| {
+                avail
+                    .iter()
+                    .copied()
+                    .find(|x| x == e)
+                    .ok_or_else(|| format!("engine {e:?} not available (compiled: {avail:?})"))
+            })
+            .collect::<Result<_>>()?
+    };
+    for w in &a.workloads {
+        if w != "micro" && w != "scip" {
+            return Err(format!("unknown workload group {w:?} (micro, scip)"));
+        }
+    }
+    let root = match &a.dir {
+        Some(d) => {
+            std::fs::create_dir_all(d).map_err(engines::err)?;
+            tempfile::tempdir_in(d).map_err(engines::err)?
+        }
+        None => tempfile::tempdir().map_err(engines::err)?,
+    };
+    let tmp = root.path().to_path_buf();
+    eprintln!("{}", header(&a));
+    eprintln!("scratch: {}", tmp.display());
+
+    let base = Tuning {
+        sync: false,
+        memtable_bytes: a.memtable_mib << 20,
+        block_cache_bytes: a.cache_mib << 20,
+        block_size: a.block_size,
+        scip: false,
+    };
+    let micro_cfg = micro::MicroConfig {
+        keys: a.keys,
+        key_len: a.key_len,
+        value_len: a.value_len,
+        reads: a.reads,
+        readers: a.readers.max(1),
+        seed: a.seed,
+        tuning: base,
+    };
+    let scip_tuning = Tuning {
+        sync: true,
+        block_size: a.scip_block_size,
+        scip: true,
+        ..base
+    };
+
+    let mut captures = Vec::new();
+    if a.workloads.iter().any(|w| w == "scip") {
+        for p in &a.projects {
+            let c = scip_capture::capture(p, &tmp)?;
+            let q = scip_workload::query_mix(&c, a.scip_queries, a.seed)?;
+            eprintln!(
+                "captured {p}: {} batches, {} entries, {:.1} MB keys+values (SCIP input {:.1} MB)",
+                c.batches.len(),
+                c.entries(),
+                c.user_bytes() as f64 / 1e6,
+                c.input_bytes as f64 / 1e6
+            );
+            captures.push((c, q));
+        }
+    }
+
+    let mut rows = Vec::new();
+    // Entries read by each project's query mix, per engine: must agree.
+    let mut scip_reads: Vec<Vec<(&str, u64)>> = vec![Vec::new(); captures.len()];
+    for rep in 0..a.reps {
+        let mut order = engines.clone();
+        order.rotate_left(rep % engines.len());
+        for &e in &order {
+            eprintln!("rep {rep}: {e}");
+            let mut got = Vec::new();
+            if a.workloads.iter().any(|w| w == "micro") {
+                got.extend(micro::run(e, &tmp, &micro_cfg)?);
+            }
+            for (i, (c, q)) in captures.iter().enumerate() {
+                let (r, n) = scip_workload::run(e, &tmp, c, q, scip_tuning)?;
+                scip_reads[i].push((e, n));
+                got.extend(r);
+            }
+            for r in &got {
+                r.print(rep);
+            }
+            rows.extend(got);
+        }
+    }
+    for (i, reads) in scip_reads.iter().enumerate() {
+        if let Some(&(_, first)) = reads.first()
+            && reads.iter().any(|&(_, n)| n != first)
+        {
+            return Err(format!(
+                "{}: engines read different entry counts for the same queries: {reads:?}",
+                captures[i].0.project
+            ));
+        }
+    }
+
+    let md = report::markdown(&rows, &engines);
+    println!("{}\n", header(&a));
+    println!("{md}");
+    if let Some(p) = &a.markdown {
+        std::fs::write(p, format!("{}\n\n{md}", header(&a))).map_err(engines::err)?;
+    }
+    Ok(())
+}
