@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use parking_lot::Mutex;
+use xxhash_rust::xxh3::Xxh3Builder;
 
 /// Default bound, in weight units (roughly one per posting or record held): tens of MB.
 pub const DEFAULT_ANSWER_WEIGHT: usize = 1 << 20;
@@ -31,9 +32,15 @@ pub struct AnswerKey {
 
 type Entry = (Arc<dyn Any + Send + Sync>, usize, u64);
 
-#[derive(Default)]
+/// xxh3 with a per-process random seed: SipHash over long symbol strings was a tenth of a
+/// cached definition's cost, and the seed keeps crafted symbols from colliding on purpose.
+fn hasher() -> Xxh3Builder {
+    use std::hash::BuildHasher;
+    Xxh3Builder::new().with_seed(std::collections::hash_map::RandomState::new().hash_one(0u64))
+}
+
 struct Inner {
-    map: HashMap<AnswerKey, Entry>,
+    map: HashMap<AnswerKey, Entry, Xxh3Builder>,
     clock: u64,
     weight: usize,
 }
@@ -59,7 +66,11 @@ impl Default for AnswerCache {
 impl AnswerCache {
     pub fn new(capacity: usize) -> Self {
         AnswerCache {
-            inner: Mutex::new(Inner::default()),
+            inner: Mutex::new(Inner {
+                map: HashMap::with_hasher(hasher()),
+                clock: 0,
+                weight: 0,
+            }),
             capacity,
         }
     }
