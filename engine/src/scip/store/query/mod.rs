@@ -24,6 +24,9 @@ use crate::scip::{Range, SymbolInformation};
 
 pub use hover::hover_markdown;
 
+/// A symbol's postings, per document of one version.
+pub(crate) type DocPostings = Vec<(DocHash, Vec<Posting>)>;
+
 /// A symbol and, for a local, the one document it lives in: a local never leaves it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) struct SymRef {
@@ -99,7 +102,7 @@ impl Resolved {
     }
 
     /// The symbol's `DEFINITION` or `REFERENCES` postings in this version, per document.
-    pub fn postings(&self, tag: u8, s: &SymRef) -> StoreResult<Arc<Vec<(DocHash, Vec<Posting>)>>> {
+    pub fn postings(&self, tag: u8, s: &SymRef) -> StoreResult<Arc<DocPostings>> {
         self.answers.get_or_load(
             self.answer_key(tag, s),
             || {
@@ -109,7 +112,7 @@ impl Resolved {
                     .map(|(h, v)| Ok((h, decode(&key, &v, decode_postings)?)))
                     .collect()
             },
-            |v: &Vec<(DocHash, Vec<Posting>)>| v.iter().map(|(_, p)| p.len() + 1).sum(),
+            |v: &DocPostings| v.iter().map(|(_, p)| p.len() + 1).sum(),
         )
     }
 
