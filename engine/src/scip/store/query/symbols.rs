@@ -4,12 +4,14 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use crate::scip::constants::role;
-use crate::scip::parse_symbol;
+use crate::scip::store::answers::AnswerKey;
 use crate::scip::store::error::{StoreResult, decode};
+use crate::scip::store::keys::DocHash;
 use crate::scip::store::keys::{tag, take_hash, take_str};
 use crate::scip::store::records::{UploadRecord, decode_flags, decode_u64, rel};
 use crate::scip::store::types::Location;
 use crate::scip::store::{Resolved, ScipStore, Target, is_local};
+use crate::scip::{Range, parse_symbol};
 
 use super::{SymRef, canonical};
 
@@ -162,29 +164,28 @@ impl ScipStore {
         syms: &[SymRef],
         include_declaration: bool,
     ) -> StoreResult<Vec<Location>> {
-        let mut set = BTreeSet::new();
+        // The answer depends only on the upload (no cross-project part), so the places of a
+        // whole family are cached: hot families come back at every use of a merged
+        // declaration. Bit 4 of the kind is never set by `related`'s kinds.
+        let mut family = String::new();
         for s in syms {
-            set.extend(r.related(s, rel::IS_REFERENCE, true, true)?.iter().cloned());
-            set.insert(s.clone());
+            family.push_str(&format!("{}:{}{:?};", s.symbol.len(), s.symbol, s.scope));
         }
-        // Merged declarations put one occurrence per declaration at the same range, so the
-        // raw list repeats each place many times: deduplicate on (document, range) before
-        // building locations.
-        let mut places = Vec::new();
-        for m in &set {
-            for (h, ps) in r.postings(tag::REFERENCES, m)?.iter() {
-                places.extend(
-                    ps.iter()
-                        .filter(|p| include_declaration || p.roles & role::DEFINITION == 0)
-                        .map(|p| (*h, p.range)),
-                );
-            }
-        }
-        places.sort_unstable();
-        places.dedup();
+        let key = AnswerKey {
+            tenant: r.tenant_id,
+            upload: r.upload,
+            kind: 0xF0 | u8::from(include_declaration),
+            symbol: family,
+            scope: None,
+        };
+        let places = r.answers.get_or_load(
+            key,
+            || reference_places(r, syms, include_declaration),
+            Vec::len,
+        )?;
         Ok(places
-            .into_iter()
-            .filter_map(|(h, range)| r.location(h, range))
+            .iter()
+            .filter_map(|&(h, range)| r.location(h, range))
             .collect())
     }
 
@@ -340,4 +341,34 @@ impl ScipStore {
     ) -> StoreResult<Vec<Location>> {
         self.by_symbol_string(t, symbol, |r, s| self.type_definitions_of(r, s))
     }
+}
+
+/// Every place (document, range) where the symbols or their `is_reference` relatives occur,
+/// sorted and deduplicated.
+fn reference_places(
+    r: &Resolved,
+    syms: &[SymRef],
+    include_declaration: bool,
+) -> StoreResult<Vec<(DocHash, Range)>> {
+    let mut set = BTreeSet::new();
+    for s in syms {
+        set.extend(r.related(s, rel::IS_REFERENCE, true, true)?.iter().cloned());
+        set.insert(s.clone());
+    }
+    // Merged declarations put one occurrence per declaration at the same range, so the raw
+    // list repeats each place many times: deduplicate on (document, range) before building
+    // locations.
+    let mut places = Vec::new();
+    for m in &set {
+        for (h, ps) in r.postings(tag::REFERENCES, m)?.iter() {
+            places.extend(
+                ps.iter()
+                    .filter(|p| include_declaration || p.roles & role::DEFINITION == 0)
+                    .map(|p| (*h, p.range)),
+            );
+        }
+    }
+    places.sort_unstable();
+    places.dedup();
+    Ok(places)
 }
