@@ -48,3 +48,15 @@ pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
 pub fn table_bytes(db: &scipkv_engine::Db) -> u64 {
     db.stats().levels.iter().map(|l| l.bytes).sum()
 }
+
+/// CPU time consumed by the calling thread so far.
+pub fn thread_cpu() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; CLOCK_THREAD_CPUTIME_ID needs nothing else.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}

@@ -132,3 +132,66 @@ fn diagnostics_outline_and_workspace_symbols() {
     let occs = store.occurrences(&lib, "lib/parser.py", 2, 9).unwrap();
     assert_eq!(occs[0].range.start.character, 8);
 }
+
+/// Type definition follows `is_type_definition` from the symbol at the position (or given
+/// as a string) to the definitions of its targets, in other documents too.
+#[test]
+fn type_definition_follows_is_type_definition() {
+    use scipkv_engine::scip::Relationship;
+    const FOO: &str = "scip-typescript npm app 1.0 src/`a.ts`/Foo#";
+    const X: &str = "scip-typescript npm app 1.0 src/`a.ts`/x.";
+    let a = Document {
+        relative_path: "src/a.ts".into(),
+        occurrences: vec![
+            occ(vec![0, 6, 9], FOO, 1, vec![0, 0, 1, 1]),
+            occ(vec![2, 6, 7], X, 1, vec![]),
+        ],
+        symbols: vec![SymbolInformation {
+            symbol: X.into(),
+            relationships: vec![Relationship {
+                symbol: FOO.into(),
+                is_type_definition: true,
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let b = Document {
+        relative_path: "src/b.ts".into(),
+        occurrences: vec![occ(vec![1, 0, 1], X, 8, vec![])],
+        ..Default::default()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_store(dir.path());
+    store
+        .ingest(
+            "t",
+            "app",
+            "1",
+            &encode_index(&Metadata::default(), &[a, b], &[])[..],
+        )
+        .unwrap();
+    let t = Target::latest("t", "app");
+    let got = store.type_definition(&t, "src/b.ts", 1, 0).unwrap();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].path, "src/a.ts");
+    assert_eq!(
+        (got[0].range.start.line, got[0].range.start.character),
+        (0, 6)
+    );
+    assert_eq!(store.symbol_type_definition(&t, X).unwrap(), got);
+    // The type itself has no type definition; a position on nothing answers nothing.
+    assert!(
+        store
+            .type_definition(&t, "src/a.ts", 0, 7)
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .type_definition(&t, "src/b.ts", 5, 0)
+            .unwrap()
+            .is_empty()
+    );
+}

@@ -25,8 +25,9 @@ use super::types::IngestSummary;
 use super::{LATEST, ScipStore, StoreError};
 
 /// A write batch is committed once it holds this many bytes: large enough to amortise the
-/// WAL fsync, far below the engine's 512 MiB batch limit.
-const BATCH_BYTES: usize = 16 << 20;
+/// WAL fsync (a few per 10 MB of input), small enough that the batch is not most of ingest's
+/// memory (the target is twice the largest document, a few MB on real indexes).
+const BATCH_BYTES: usize = 4 << 20;
 
 /// External symbols are stored in content-addressed batches of this many, so unchanged
 /// externals are shared across versions like documents are.

@@ -24,11 +24,15 @@
 //! assert_eq!(defs[0].path, "a.py");
 //! ```
 
+mod answers;
 mod chunk;
 mod codec;
 mod diagnostics;
+mod doccache;
 mod docwrite;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod gc;
 mod ingest;
 mod keys;
@@ -103,6 +107,10 @@ pub struct ScipStore {
     /// Serialises the read-modify-write of counters, `UPLOAD` and `ALIAS` records.
     meta_lock: Mutex<()>,
     manifests: ManifestCache,
+    /// Decoded occurrence tables by document hash (immutable, so never invalidated).
+    docs: doccache::DocCache,
+    /// Per-upload symbol scan results (immutable per upload id).
+    answers: Arc<answers::AnswerCache>,
 }
 
 /// A version resolved against one snapshot: every read of a query goes through it, so a
@@ -114,6 +122,10 @@ pub(crate) struct Resolved {
     pub project: String,
     pub version: String,
     pub manifest: Arc<Manifest>,
+    pub upload: u64,
+    /// xxh3-128 of the tenant's key prefix (cache keys).
+    pub tenant_id: u128,
+    pub answers: Arc<answers::AnswerCache>,
 }
 
 impl std::fmt::Debug for Resolved {
@@ -147,6 +159,8 @@ impl ScipStore {
             gc_lock: RwLock::new(()),
             meta_lock: Mutex::new(()),
             manifests: ManifestCache::default(),
+            docs: doccache::DocCache::default(),
+            answers: Arc::default(),
         }
     }
 
@@ -181,6 +195,7 @@ impl ScipStore {
         };
         let upload = decode(&k, &v, UploadRecord::decode)?;
         let manifest = self.manifests.get(&snap, &keys, upload.upload_id)?;
+        let keys_prefix = keys.tenant_prefix().to_vec();
         Ok(Some(Resolved {
             snap,
             tenant: t.tenant.to_owned(),
@@ -188,6 +203,9 @@ impl ScipStore {
             project: t.project.to_owned(),
             version,
             manifest,
+            upload: upload.upload_id,
+            tenant_id: xxhash_rust::xxh3::xxh3_128(keys_prefix.as_slice()),
+            answers: Arc::clone(&self.answers),
         }))
     }
 }

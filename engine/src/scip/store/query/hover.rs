@@ -24,8 +24,8 @@ pub fn hover_markdown(info: &SymbolInformation) -> Option<String> {
 
 impl ScipStore {
     fn symbol_markdown(&self, r: &Resolved, s: &SymRef) -> StoreResult<Option<String>> {
-        for (_, info) in r.infos(s)? {
-            if let Some(md) = hover_markdown(&info) {
+        for (_, info) in r.infos(s)?.iter() {
+            if let Some(md) = hover_markdown(info) {
                 return Ok(Some(md));
             }
         }
@@ -34,8 +34,8 @@ impl ScipStore {
         }
         for (p, v) in r.package_providers(&s.symbol)? {
             if let Some(other) = self.resolve(&Target::version(&r.tenant, &p, &v))? {
-                for (_, info) in other.infos(s)? {
-                    if let Some(md) = hover_markdown(&info) {
+                for (_, info) in other.infos(s)?.iter() {
+                    if let Some(md) = hover_markdown(info) {
                         return Ok(Some(md));
                     }
                 }

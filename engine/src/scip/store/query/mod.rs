@@ -10,6 +10,10 @@ mod workspace;
 
 use std::sync::Arc;
 
+use prost::Message;
+
+use crate::scip::store::answers::AnswerKey;
+
 use crate::scip::store::codec::{Posting, decode_postings};
 use crate::scip::store::error::{StoreResult, decode};
 use crate::scip::store::keys::{DocHash, tag, take_hash};
@@ -19,6 +23,9 @@ use crate::scip::store::{Resolved, is_local};
 use crate::scip::{Range, SymbolInformation};
 
 pub use hover::hover_markdown;
+
+/// A symbol's postings, per document of one version.
+pub(crate) type DocPostings = Vec<(DocHash, Vec<Posting>)>;
 
 /// A symbol and, for a local, the one document it lives in: a local never leaves it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -83,17 +90,45 @@ impl Resolved {
         Ok(out)
     }
 
-    pub fn postings(&self, tag: u8, s: &SymRef) -> StoreResult<Vec<(DocHash, Vec<Posting>)>> {
-        let key = self.keys.by_symbol(tag, &s.symbol);
-        self.by_symbol(tag, s)?
-            .into_iter()
-            .map(|(h, v)| Ok((h, decode(&key, &v, decode_postings)?)))
-            .collect()
+    /// Cache key of a per-symbol scan of this upload.
+    pub fn answer_key(&self, kind: u8, s: &SymRef) -> AnswerKey {
+        AnswerKey {
+            tenant: self.tenant_id,
+            upload: self.upload,
+            kind,
+            symbol: s.symbol.clone(),
+            scope: s.scope,
+        }
+    }
+
+    /// The symbol's `DEFINITION` or `REFERENCES` postings in this version, per document.
+    pub fn postings(&self, tag: u8, s: &SymRef) -> StoreResult<Arc<DocPostings>> {
+        self.answers.get_or_load(
+            self.answer_key(tag, s),
+            || {
+                let key = self.keys.by_symbol(tag, &s.symbol);
+                self.by_symbol(tag, s)?
+                    .into_iter()
+                    .map(|(h, v)| Ok((h, decode(&key, &v, decode_postings)?)))
+                    .collect()
+            },
+            |v: &DocPostings| v.iter().map(|(_, p)| p.len() + 1).sum(),
+        )
     }
 
     /// The symbol's `SymbolInformation` records in this version: documents by path, then
     /// external symbols. Hover and relationships read them in this order.
-    pub fn infos(&self, s: &SymRef) -> StoreResult<Vec<(DocHash, SymbolInformation)>> {
+    pub fn infos(&self, s: &SymRef) -> StoreResult<Arc<Vec<(DocHash, SymbolInformation)>>> {
+        self.answers.get_or_load(
+            self.answer_key(tag::INFO, s),
+            || self.load_infos(s),
+            |v: &Vec<(DocHash, SymbolInformation)>| {
+                v.iter().map(|(_, i)| 1 + i.encoded_len() / 16).sum()
+            },
+        )
+    }
+
+    fn load_infos(&self, s: &SymRef) -> StoreResult<Vec<(DocHash, SymbolInformation)>> {
         let key = self.keys.by_symbol(tag::INFO, &s.symbol);
         let mut v: Vec<(Option<Arc<str>>, DocHash, SymbolInformation)> = self
             .by_symbol(tag::INFO, s)?

@@ -1,9 +1,10 @@
-//! Occurrences at a position: one short scan of the document's chunks.
+//! Occurrences at a position: a binary search in the document's cached occurrence table.
 
 use std::cmp::Reverse;
 
-use crate::scip::store::chunk::{ChunkOccurrence, decode_chunk};
-use crate::scip::store::error::{StoreResult, decode};
+use crate::scip::store::chunk::ChunkOccurrence;
+use crate::scip::store::doccache::DocCache;
+use crate::scip::store::error::StoreResult;
 use crate::scip::store::keys::DocHash;
 use crate::scip::store::types::OccurrenceInfo;
 use crate::scip::store::{Resolved, ScipStore, Target};
@@ -20,37 +21,23 @@ impl Resolved {
     /// then earliest end; ties in document range order).
     pub fn occurrences_at(
         &self,
+        docs: &DocCache,
         hash: DocHash,
         line: u32,
         character: u32,
     ) -> StoreResult<Vec<Found>> {
-        let prefix = self.keys.chunks(hash);
-        // Chunks are keyed by the running maximum of end lines: every chunk before the first
-        // key >= line ends before the line.
-        let start = self.keys.chunk(hash, line, 0);
-        let mut out = Vec::new();
-        for kv in self.snap.iter(start..) {
-            let (k, v) = kv?;
-            if !k.starts_with(&prefix) {
-                break;
-            }
-            let chunk = decode(&k, &v, decode_chunk)?;
-            if chunk
-                .occurrences
-                .first()
-                .is_some_and(|o| o.range.start_line > line)
-            {
-                break;
-            }
-            for o in chunk.occurrences {
-                if o.range.contains(line, character) {
-                    out.push(Found {
-                        symbol: chunk.symbols[o.symbol as usize].clone(),
-                        occ: o,
-                    });
+        let d = docs.get(&self.snap, &self.keys, hash)?;
+        let mut out: Vec<Found> = d
+            .containing(line, character)
+            .into_iter()
+            .map(|i| {
+                let o = &d.occurrences[i];
+                Found {
+                    symbol: d.symbols[o.symbol as usize].to_string(),
+                    occ: o.clone(),
                 }
-            }
-        }
+            })
+            .collect();
         out.sort_by_key(|f| {
             let r = f.occ.range;
             (
@@ -78,7 +65,7 @@ impl ScipStore {
         let Some(h) = r.doc(path) else {
             return Ok(None);
         };
-        let found = r.occurrences_at(h, line, character)?;
+        let found = r.occurrences_at(&self.docs, h, line, character)?;
         Ok(Some((r, h, found)))
     }
 

@@ -1,14 +1,17 @@
 //! Definition, references, implementations and type definition, by position or by symbol.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use crate::scip::constants::role;
-use crate::scip::parse_symbol;
+use crate::scip::store::answers::AnswerKey;
 use crate::scip::store::error::{StoreResult, decode};
+use crate::scip::store::keys::DocHash;
 use crate::scip::store::keys::{tag, take_hash, take_str};
 use crate::scip::store::records::{UploadRecord, decode_flags, decode_u64, rel};
 use crate::scip::store::types::Location;
 use crate::scip::store::{Resolved, ScipStore, Target, is_local};
+use crate::scip::{Range, parse_symbol};
 
 use super::{SymRef, canonical};
 
@@ -16,8 +19,8 @@ impl Resolved {
     /// Definitions in this version only.
     pub fn definitions_here(&self, s: &SymRef) -> StoreResult<Vec<Location>> {
         let mut out = Vec::new();
-        for (h, ps) in self.postings(tag::DEFINITION, s)? {
-            out.extend(ps.iter().filter_map(|p| self.location(h, p.range)));
+        for (h, ps) in self.postings(tag::DEFINITION, s)?.iter() {
+            out.extend(ps.iter().filter_map(|p| self.location(*h, p.range)));
         }
         Ok(out)
     }
@@ -72,13 +75,29 @@ impl Resolved {
         flag: u8,
         forward: bool,
         reverse: bool,
+    ) -> StoreResult<Arc<BTreeSet<SymRef>>> {
+        // Tags are ASCII, so kinds with the high bit set never collide with them.
+        let kind = 0x80 | flag | (u8::from(forward) << 5) | (u8::from(reverse) << 6);
+        self.answers.get_or_load(
+            self.answer_key(kind, s),
+            || self.load_related(s, flag, forward, reverse),
+            BTreeSet::len,
+        )
+    }
+
+    fn load_related(
+        &self,
+        s: &SymRef,
+        flag: u8,
+        forward: bool,
+        reverse: bool,
     ) -> StoreResult<BTreeSet<SymRef>> {
         let mut out = BTreeSet::new();
         if forward {
-            for (h, info) in self.infos(s)? {
+            for (h, info) in self.infos(s)?.iter() {
                 for r in &info.relationships {
                     if crate::scip::store::docwrite::relationship_flags(r) & flag != 0 {
-                        out.insert(SymRef::new(&r.symbol, Some(h)));
+                        out.insert(SymRef::new(&r.symbol, Some(*h)));
                     }
                 }
             }
@@ -145,27 +164,28 @@ impl ScipStore {
         syms: &[SymRef],
         include_declaration: bool,
     ) -> StoreResult<Vec<Location>> {
-        let mut set = BTreeSet::new();
+        // The answer depends only on the upload (no cross-project part), so the places of a
+        // whole family are cached: hot families come back at every use of a merged
+        // declaration. Bit 4 of the kind is never set by `related`'s kinds.
+        let mut family = String::new();
         for s in syms {
-            set.extend(r.related(s, rel::IS_REFERENCE, true, true)?);
-            set.insert(s.clone());
+            family.push_str(&format!("{}:{}{:?};", s.symbol.len(), s.symbol, s.scope));
         }
-        // Merged declarations put one occurrence per declaration at the same range, so the
-        // raw list repeats each place many times: deduplicate on (document, range) before
-        // building locations.
-        let mut places = std::collections::HashSet::new();
-        for m in &set {
-            for (h, ps) in r.postings(tag::REFERENCES, m)? {
-                places.extend(
-                    ps.iter()
-                        .filter(|p| include_declaration || p.roles & role::DEFINITION == 0)
-                        .map(|p| (h, p.range)),
-                );
-            }
-        }
+        let key = AnswerKey {
+            tenant: r.tenant_id,
+            upload: r.upload,
+            kind: 0xF0 | u8::from(include_declaration),
+            symbol: family,
+            scope: None,
+        };
+        let places = r.answers.get_or_load(
+            key,
+            || reference_places(r, syms, include_declaration),
+            Vec::len,
+        )?;
         Ok(places
-            .into_iter()
-            .filter_map(|(h, range)| r.location(h, range))
+            .iter()
+            .filter_map(|&(h, range)| r.location(h, range))
             .collect())
     }
 
@@ -175,8 +195,8 @@ impl ScipStore {
         s: &SymRef,
     ) -> StoreResult<Vec<Location>> {
         let mut out = Vec::new();
-        for m in r.related(s, rel::IS_IMPLEMENTATION, false, true)? {
-            out.extend(r.definitions_here(&m)?);
+        for m in r.related(s, rel::IS_IMPLEMENTATION, false, true)?.iter() {
+            out.extend(r.definitions_here(m)?);
         }
         Ok(out)
     }
@@ -187,8 +207,8 @@ impl ScipStore {
         s: &SymRef,
     ) -> StoreResult<Vec<Location>> {
         let mut out = Vec::new();
-        for m in r.related(s, rel::IS_TYPE_DEFINITION, true, false)? {
-            out.extend(self.definitions(r, &m)?);
+        for m in r.related(s, rel::IS_TYPE_DEFINITION, true, false)?.iter() {
+            out.extend(self.definitions(r, m)?);
         }
         Ok(out)
     }
@@ -321,4 +341,34 @@ impl ScipStore {
     ) -> StoreResult<Vec<Location>> {
         self.by_symbol_string(t, symbol, |r, s| self.type_definitions_of(r, s))
     }
+}
+
+/// Every place (document, range) where the symbols or their `is_reference` relatives occur,
+/// sorted and deduplicated.
+fn reference_places(
+    r: &Resolved,
+    syms: &[SymRef],
+    include_declaration: bool,
+) -> StoreResult<Vec<(DocHash, Range)>> {
+    let mut set = BTreeSet::new();
+    for s in syms {
+        set.extend(r.related(s, rel::IS_REFERENCE, true, true)?.iter().cloned());
+        set.insert(s.clone());
+    }
+    // Merged declarations put one occurrence per declaration at the same range, so the raw
+    // list repeats each place many times: deduplicate on (document, range) before building
+    // locations.
+    let mut places = Vec::new();
+    for m in &set {
+        for (h, ps) in r.postings(tag::REFERENCES, m)?.iter() {
+            places.extend(
+                ps.iter()
+                    .filter(|p| include_declaration || p.roles & role::DEFINITION == 0)
+                    .map(|p| (*h, p.range)),
+            );
+        }
+    }
+    places.sort_unstable();
+    places.dedup();
+    Ok(places)
 }
