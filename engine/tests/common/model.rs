@@ -14,7 +14,7 @@ use scipkv_engine::{
 
 type Model = BTreeMap<Vec<u8>, Vec<u8>>;
 
-fn options(read_path: ReadPath, block_cache_bytes: usize) -> Options {
+pub fn options(read_path: ReadPath, block_cache_bytes: usize) -> Options {
     Options {
         read_path,
         block_cache_bytes,
@@ -98,9 +98,17 @@ fn check_iter(
 
 /// Runs `steps` random operations against the engine opened in `dir` with `read_path` and
 /// a block cache of `block_cache_bytes`, checking every read against the model.
+#[allow(dead_code, reason = "db_model_volume uses only run_with")]
 pub fn run(seed: u64, steps: usize, dir: &Path, read_path: ReadPath, block_cache_bytes: usize) {
+    run_with(seed, steps, &|| {
+        Db::open(dir, options(read_path, block_cache_bytes)).unwrap()
+    });
+}
+
+/// [`run`] with `open` opening (and reopening) the database: for other backends.
+pub fn run_with(seed: u64, steps: usize, open: &dyn Fn() -> Db) {
     let mut rng = Rng::new(seed);
-    let mut db = Db::open(dir, options(read_path, block_cache_bytes)).unwrap();
+    let mut db = open();
     let mut model = Model::new();
     let mut snapshots: Vec<(scipkv_engine::Snapshot, Model)> = Vec::new();
 
@@ -222,7 +230,7 @@ pub fn run(seed: u64, steps: usize, dir: &Path, read_path: ReadPath, block_cache
             _ => {
                 snapshots.clear();
                 db.close().unwrap();
-                db = Db::open(dir, options(read_path, block_cache_bytes)).unwrap();
+                db = open();
             }
         }
     }
@@ -232,7 +240,7 @@ pub fn run(seed: u64, steps: usize, dir: &Path, read_path: ReadPath, block_cache
     // Every key of the space at once (present and absent), after a reopen: cold tables.
     snapshots.clear();
     db.close().unwrap();
-    let db = Db::open(dir, options(read_path, block_cache_bytes)).unwrap();
+    let db = open();
     let keys: Vec<Vec<u8>> = (0..300)
         .map(|n| format!("key/{:02}/{}", n % 17, n).into_bytes())
         .chain([Vec::new()])

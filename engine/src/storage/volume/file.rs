@@ -14,6 +14,8 @@ use super::device::{BLOCK, Device};
 
 /// Bytes a writer buffers before writing full blocks out (a multiple of [`BLOCK`]).
 const BUFFER: usize = 256 << 10;
+/// A writer's first buffer: most files (CURRENT, small tables) never need more.
+const FIRST_BUFFER: usize = 16 << 10;
 
 /// The device byte range holding `len` bytes at file offset `offset`, when they lie in one
 /// extent.
@@ -128,7 +130,7 @@ impl VolumeWriter {
             id,
             name: name.to_string(),
             len: 0,
-            buf: AlignedBuf::new(BUFFER),
+            buf: AlignedBuf::new(FIRST_BUFFER),
             buf_start: 0,
             buf_len: 0,
             extents: Vec::new(),
@@ -172,6 +174,7 @@ impl VolumeWriter {
                 .write_at(&self.buf.as_slice()[done..done + n], dev_off)?;
             done += n;
         }
+        self.vol.note_data_written();
         let written = self.buf_start + self.buf_len as u64;
         // Keep the partial last block (if any) at the front of the buffer.
         let full = self.buf_len / b;
@@ -197,17 +200,22 @@ impl WritableFile for VolumeWriter {
     fn append(&mut self, mut data: &[u8]) -> io::Result<()> {
         self.check()?;
         while !data.is_empty() {
-            let room = BUFFER - self.buf_len;
+            if self.buf_len == self.buf.capacity() {
+                if self.buf.capacity() < BUFFER {
+                    let mut bigger = AlignedBuf::new(self.buf.capacity() * 2);
+                    bigger.as_mut_slice()[..self.buf_len]
+                        .copy_from_slice(&self.buf.as_slice()[..self.buf_len]);
+                    self.buf = bigger;
+                } else if let Err(e) = self.write_out(false) {
+                    return self.fail(e);
+                }
+            }
+            let room = self.buf.capacity() - self.buf_len;
             let n = room.min(data.len());
             self.buf.as_mut_slice()[self.buf_len..self.buf_len + n].copy_from_slice(&data[..n]);
             self.buf_len += n;
             self.len += n as u64;
             data = &data[n..];
-            if self.buf_len == BUFFER
-                && let Err(e) = self.write_out(false)
-            {
-                return self.fail(e);
-            }
         }
         Ok(())
     }

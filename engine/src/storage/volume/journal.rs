@@ -180,9 +180,12 @@ pub fn replay(
             });
         }
     }
-    // Something that starts like a commit but is not a valid next one: a torn last write.
+    // A header of this epoch that is not a valid next commit: a torn last write.
     let at = (block * BLOCK) as usize;
-    let torn = img.get(at..at + 4) == Some(&COMMIT_MAGIC[..]);
+    let torn = img
+        .get(at..)
+        .and_then(parse_header)
+        .is_some_and(|h| h.epoch == epoch);
     table.drop_orphans();
     Ok(Replayed {
         table,

@@ -25,7 +25,9 @@ use std::collections::HashMap;
 use std::io;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{
+    AtomicBool, AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release,
+};
 
 use parking_lot::{Mutex, MutexGuard};
 
@@ -116,6 +118,8 @@ struct Inner {
     discards_unsupported: AtomicU64,
     discard_errors: AtomicU64,
     torn_at_open: AtomicBool,
+    /// Data was written since the last flush (set by writers before they queue a record).
+    data_dirty: AtomicBool,
 }
 
 /// See the module documentation.
@@ -253,6 +257,7 @@ impl VolumeStorage {
                 discards_unsupported: AtomicU64::new(0),
                 discard_errors: AtomicU64::new(0),
                 torn_at_open: AtomicBool::new(replayed.torn),
+                data_dirty: AtomicBool::new(false),
             }),
         })
     }
@@ -356,14 +361,12 @@ impl Inner {
     }
 
     fn write_commit(&self, st: &mut State, records: &[Record]) -> io::Result<()> {
-        let mut next = st.journaled.clone();
-        for r in records {
-            next.apply(r).map_err(|w| {
-                io::Error::new(io::ErrorKind::InvalidData, format!("volume table: {w}"))
-            })?;
-        }
+        let table_err =
+            |w: String| io::Error::new(io::ErrorKind::InvalidData, format!("volume table: {w}"));
         // Data the records describe is durable before the records are.
-        self.dev.flush()?;
+        if self.data_dirty.swap(false, Acquire) {
+            self.dev.flush()?;
+        }
         let blocks = journal::commit_blocks(records);
         let j = st.sb.journal_blocks;
         if st.next_block + blocks <= j {
@@ -373,30 +376,42 @@ impl Inner {
             self.dev.flush()?;
             st.next_block += blocks;
             st.next_seq += 1;
-        } else {
-            // Checkpoint: the whole table into the other area, then flip the superblock.
-            let snap = next.snapshot();
-            let blocks = journal::commit_blocks(&snap);
-            if blocks >= j {
-                return Err(no_space("the file table outgrew the journal area"));
+            for r in records {
+                st.journaled.apply(r).map_err(table_err)?;
             }
-            let sb = Superblock {
-                generation: st.sb.generation + 1,
-                ..st.sb
-            };
-            let buf = journal::frame(sb.generation, 0, true, &snap);
-            self.dev
-                .write_at(buf.as_slice(), sb.area_start(sb.active_area()) * BLOCK)?;
-            self.dev.flush()?;
-            write_superblock(&*self.dev, &sb)?;
-            self.dev.flush()?;
-            st.sb = sb;
-            st.next_block = blocks;
-            st.next_seq = 1;
-            self.checkpoints.fetch_add(1, Relaxed);
+            return Ok(());
         }
+        // Checkpoint: the whole table into the other area, then flip the superblock.
+        let mut next = st.journaled.clone();
+        for r in records {
+            next.apply(r).map_err(table_err)?;
+        }
+        let snap = next.snapshot();
+        let blocks = journal::commit_blocks(&snap);
+        if blocks >= j {
+            return Err(no_space("the file table outgrew the journal area"));
+        }
+        let sb = Superblock {
+            generation: st.sb.generation + 1,
+            ..st.sb
+        };
+        let buf = journal::frame(sb.generation, 0, true, &snap);
+        self.dev
+            .write_at(buf.as_slice(), sb.area_start(sb.active_area()) * BLOCK)?;
+        self.dev.flush()?;
+        write_superblock(&*self.dev, &sb)?;
+        self.dev.flush()?;
+        st.sb = sb;
+        st.next_block = blocks;
+        st.next_seq = 1;
+        self.checkpoints.fetch_add(1, Relaxed);
         st.journaled = next;
         Ok(())
+    }
+
+    /// Notes that data was written to the device, to be flushed by the next commit.
+    fn note_data_written(&self) {
+        self.data_dirty.store(true, Release);
     }
 
     /// Extends inode `id` (whose writer holds `extents`) to at least `need` blocks.
@@ -447,7 +462,10 @@ impl Inner {
         let mut st = self.lock();
         match st.writers.get(&id) {
             // Unlinked while open: nothing names it, nothing to record.
-            Some(Writer::Orphan) => self.dev.flush(),
+            Some(Writer::Orphan) => {
+                self.data_dirty.store(false, Relaxed);
+                self.dev.flush()
+            }
             Some(Writer::Attached) => {
                 let rec = Record::Inode {
                     id,
