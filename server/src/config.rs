@@ -22,6 +22,9 @@ pub const DEFAULT_RESP_ADDR: &str = "127.0.0.1:6380";
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub data_dir: PathBuf,
+    /// A raw volume (block device or preallocated file, see `scipkv volume format`) to run
+    /// on instead of `data_dir`.
+    pub volume: Option<PathBuf>,
     pub resp_addr: String,
     pub sync: SyncMode,
     /// Engine memtable size in bytes; `None` keeps the engine's default.
@@ -36,6 +39,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             data_dir: PathBuf::from(DEFAULT_DATA_DIR),
+            volume: None,
             resp_addr: DEFAULT_RESP_ADDR.to_owned(),
             sync: SyncMode::Always,
             memtable_size: None,
@@ -113,6 +117,7 @@ pub enum ConfigError {
 #[serde(deny_unknown_fields)]
 struct ConfigFile {
     data_dir: Option<PathBuf>,
+    volume: Option<PathBuf>,
     resp_addr: Option<String>,
     sync: Option<String>,
     memtable_size: Option<usize>,
@@ -155,9 +160,16 @@ impl Config {
             source: Box::new(source),
         })?;
         let mut config = Config::default();
+        if file.data_dir.is_some() && file.volume.is_some() {
+            return Err(ConfigError::Invalid {
+                name: "volume",
+                reason: "data_dir and volume are mutually exclusive".into(),
+            });
+        }
         if let Some(dir) = file.data_dir {
             config.data_dir = dir;
         }
+        config.volume = file.volume;
         if let Some(addr) = file.resp_addr {
             config.resp_addr = addr;
         }
@@ -309,5 +321,14 @@ mod tests {
         assert!(Config::from_toml("memtable_size = 10").is_err());
         let config = Config::from_toml("[limits]\nidle_timeout_secs = 0").unwrap();
         assert_eq!(config.limits.idle_timeout, None);
+    }
+
+    #[test]
+    fn volume_key() {
+        let config = Config::from_toml("volume = \"/dev/nvme0n1\"").unwrap();
+        assert_eq!(config.volume, Some(PathBuf::from("/dev/nvme0n1")));
+        assert_eq!(Config::default().volume, None);
+        let err = Config::from_toml("volume = \"/v\"\ndata_dir = \"/d\"").unwrap_err();
+        assert!(err.to_string().contains("mutually exclusive"), "{err}");
     }
 }

@@ -80,6 +80,30 @@ pub(super) fn check_aligned_write(buf: &[u8], offset: u64, dev_len: u64) -> io::
     Ok(())
 }
 
+/// Creates `path` (which must not exist) as a file of `bytes` with its blocks allocated up
+/// front (`fallocate`), so the volume never meets a full file system later; a sparse file
+/// where the file system cannot preallocate.
+pub fn create_file(path: &Path, bytes: u64) -> io::Result<()> {
+    let file = OpenOptions::new().write(true).create_new(true).open(path)?;
+    let len = libc::off_t::try_from(bytes)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "size too large"))?;
+    // SAFETY: fallocate takes plain integers; the descriptor is open for writing.
+    let r = unsafe { libc::fallocate(file.as_raw_fd(), 0, 0, len) };
+    if r != 0 {
+        let e = io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::EOPNOTSUPP) {
+            let _ = std::fs::remove_file(path);
+            return Err(e);
+        }
+        file.set_len(bytes)?;
+    }
+    file.sync_all()?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        File::open(dir)?.sync_all()?;
+    }
+    Ok(())
+}
+
 /// A block device or a regular file, read and written with `O_DIRECT` (buffered where the
 /// file system refuses `O_DIRECT`, counted as a read-path fallback).
 #[derive(Debug)]

@@ -45,7 +45,7 @@ mod superblock;
 mod table;
 
 pub use alloc::Extent;
-pub use device::{BLOCK, Device, FileDevice};
+pub use device::{BLOCK, Device, FileDevice, create_file};
 pub use file::{VolumeFile, VolumeWriter};
 pub use mem::MemDevice;
 pub use superblock::Superblock;
