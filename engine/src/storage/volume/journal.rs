@@ -58,6 +58,11 @@ fn parse_header(b: &[u8]) -> Option<Header> {
 pub fn frame(epoch: u64, seq: u64, snapshot: bool, records: &[Record]) -> AlignedBuf {
     let mut payload = vec![if snapshot { KIND_SNAPSHOT } else { KIND_DELTA }];
     table::encode(records, &mut payload);
+    frame_payload(epoch, seq, &payload)
+}
+
+/// Frames an already encoded payload (kind byte and records) as a commit.
+pub fn frame_payload(epoch: u64, seq: u64, payload: &[u8]) -> AlignedBuf {
     let blocks = (HEADER_LEN + payload.len()).div_ceil(BLOCK as usize);
     let mut buf = AlignedBuf::new(blocks * BLOCK as usize);
     let b = buf.as_mut_slice();

@@ -682,5 +682,33 @@ impl Storage for VolumeStorage {
     }
 }
 
+/// Entry points for the `volume_open` fuzz target (not a stable API).
+#[doc(hidden)]
+pub mod fuzzing {
+    use super::*;
+
+    /// A formatted memory volume of the smallest size whose live journal has, after its
+    /// snapshot, one validly framed delta commit carrying `payload` (kind byte and records,
+    /// as the fuzzer wrote them).
+    pub fn volume_with_commit(payload: &[u8]) -> Arc<MemDevice> {
+        let dev = Arc::new(MemDevice::new(1 << 20, 1));
+        let sb = VolumeStorage::format(&*dev, false).expect("format");
+        let buf = journal::frame_payload(sb.generation, 1, payload);
+        let at = (sb.area_start(sb.active_area()) + 1) * BLOCK;
+        if at + buf.capacity() as u64 <= sb.data_start() * BLOCK {
+            dev.write_at(buf.as_slice(), at).expect("write");
+        }
+        dev
+    }
+
+    /// A memory device whose first bytes are `image` (superblocks and journal areas).
+    pub fn raw_volume(image: &[u8]) -> Arc<MemDevice> {
+        let dev = Arc::new(MemDevice::new(1 << 20, 1));
+        let n = image.len().min(1 << 20);
+        dev.corrupt(0, &image[..n]);
+        dev
+    }
+}
+
 #[cfg(test)]
 mod tests;
