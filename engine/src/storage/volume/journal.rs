@@ -72,9 +72,9 @@ pub fn frame_payload(epoch: u64, seq: u64, payload: &[u8]) -> AlignedBuf {
     b[16..24].copy_from_slice(&seq.to_le_bytes());
     b[24..28].copy_from_slice(&(payload.len() as u32).to_le_bytes());
     // 28..32 reserved, zero.
-    let sum = xxh3_parts(&[&b[..32], &payload]);
+    let sum = xxh3_parts(&[&b[..32], payload]);
     b[32..40].copy_from_slice(&sum.to_le_bytes());
-    b[HEADER_LEN..HEADER_LEN + payload.len()].copy_from_slice(&payload);
+    b[HEADER_LEN..HEADER_LEN + payload.len()].copy_from_slice(payload);
     buf
 }
 
