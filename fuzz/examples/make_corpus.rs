@@ -415,6 +415,9 @@ fn main() {
     resp_request(&mut c);
     resp_reply(&mut c);
     db_ops(&mut c, &mut rng);
+    for seed in scipkv_engine::storage::volume::fuzzing::seeds() {
+        c.add("volume_open", &seed);
+    }
     println!(
         "wrote {} bytes of seeds under {}",
         c.total,

@@ -54,6 +54,8 @@ pub struct VolumeFile {
     pub(super) dev: Arc<dyn Device>,
     pub(super) len: u64,
     pub(super) extents: Vec<Extent>,
+    /// Offer ranges to `read_batch` for io_uring batches (see `with_batched_reads`).
+    pub(super) batched: bool,
 }
 
 impl RandomAccessFile for VolumeFile {
@@ -95,7 +97,7 @@ impl RandomAccessFile for VolumeFile {
     }
 
     fn direct_at(&self, offset: u64, len: usize) -> Option<(&DirectFile, u64)> {
-        if offset.checked_add(len as u64).is_none_or(|e| e > self.len) {
+        if !self.batched || offset.checked_add(len as u64).is_none_or(|e| e > self.len) {
             return None;
         }
         let d = self.dev.direct()?;

@@ -120,6 +120,8 @@ struct Inner {
     torn_at_open: AtomicBool,
     /// Data was written since the last flush (set by writers before they queue a record).
     data_dirty: AtomicBool,
+    /// Files opened for reading offer their extents to `read_batch` (io_uring batches).
+    batched_reads: AtomicBool,
 }
 
 /// See the module documentation.
@@ -258,6 +260,7 @@ impl VolumeStorage {
                 discard_errors: AtomicU64::new(0),
                 torn_at_open: AtomicBool::new(replayed.torn),
                 data_dirty: AtomicBool::new(false),
+                batched_reads: AtomicBool::new(true),
             }),
         })
     }
@@ -272,6 +275,13 @@ impl VolumeStorage {
             }
         })?;
         VolumeStorage::open(Arc::new(dev))
+    }
+
+    /// With `false`, files opened afterwards are read one `O_DIRECT` pread at a time, never
+    /// batched through io_uring: the volume's own pread baseline for cold-read benchmarks.
+    pub fn with_batched_reads(self, on: bool) -> Self {
+        self.inner.batched_reads.store(on, Relaxed);
+        self
     }
 
     /// Counters and space figures.
@@ -577,6 +587,7 @@ impl Storage for VolumeStorage {
             dev: Arc::clone(&self.inner.dev),
             len: inode.len,
             extents: inode.extents.clone(),
+            batched: self.inner.batched_reads.load(Relaxed),
         }))
     }
 
@@ -699,6 +710,44 @@ pub mod fuzzing {
             dev.write_at(buf.as_slice(), at).expect("write");
         }
         dev
+    }
+
+    /// Seed inputs for the fuzz target (mode byte first): the superblocks of a fresh
+    /// volume, and commits that create, rename, replace and remove files.
+    pub fn seeds() -> Vec<Vec<u8>> {
+        let dev = MemDevice::new(1 << 20, 1);
+        VolumeStorage::format(&dev, false).expect("format");
+        let mut image = vec![0u8];
+        image.extend_from_slice(&dev.image()[..2 * BLOCK as usize]);
+        let e = |start, blocks| Extent { start, blocks };
+        let link = |name: &str, id| Record::Link {
+            name: name.into(),
+            id,
+        };
+        let inode = |id, len, extents| Record::Inode { id, len, extents };
+        let programs = [
+            vec![inode(1, 5000, vec![e(130, 2)]), link("000001.sst", 1)],
+            vec![
+                inode(1, 10, vec![e(140, 1)]),
+                link("CURRENT.tmp", 1),
+                Record::Rename {
+                    from: "CURRENT.tmp".into(),
+                    to: "CURRENT".into(),
+                },
+            ],
+            vec![
+                inode(2, 0, vec![]),
+                link("a", 2),
+                Record::Unlink { name: "a".into() },
+            ],
+        ];
+        let mut out = vec![image];
+        for p in programs {
+            let mut input = vec![1u8, 1];
+            table::encode(&p, &mut input);
+            out.push(input);
+        }
+        out
     }
 
     /// A memory device whose first bytes are `image` (superblocks and journal areas).

@@ -265,3 +265,15 @@ fn power_loss_at_every_step_keeps_synced_files() {
     }
     assert!(interrupted > 50, "most runs lose power mid-workload");
 }
+
+#[test]
+fn fuzz_seed_commits_open_cleanly() {
+    let seeds = fuzzing::seeds();
+    assert!(seeds.len() > 1);
+    for s in &seeds[1..] {
+        let v = VolumeStorage::open(fuzzing::volume_with_commit(&s[1..])).unwrap();
+        for n in v.list().unwrap() {
+            v.open_read(&n).unwrap();
+        }
+    }
+}
