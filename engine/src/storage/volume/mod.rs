@@ -188,8 +188,8 @@ impl VolumeStorage {
             .map_err(io("clearing the old superblock"))?;
         write_superblock(dev, &sb).map_err(io("writing the superblock"))?;
         dev.flush().map_err(io("flushing the superblock"))?;
-        // Best effort: a sparse file or trimmed device for the empty data region.
-        let _ = dev.discard(sb.data_start() * BLOCK, sb.data_blocks() * BLOCK);
+        // No discard of the empty data region: on a file it would punch out the blocks
+        // `volume format --size` just preallocated.
         Ok(sb)
     }
 
