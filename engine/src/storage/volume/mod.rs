@@ -458,7 +458,11 @@ impl Inner {
     }
 
     fn publish_len(&self, id: u64, len: u64) {
-        if let Some(inode) = self.lock().live.inodes.get_mut(&id) {
+        let mut st = self.lock();
+        // A detached writer (its file was truncated) no longer moves the file's end.
+        if st.writers.get(&id) == Some(&Writer::Attached)
+            && let Some(inode) = st.live.inodes.get_mut(&id)
+        {
             inode.len = inode.len.max(len);
         }
     }
@@ -626,6 +630,13 @@ impl Storage for VolumeStorage {
         let st = &mut *guard;
         let id = *st.live.names.get(name).ok_or_else(|| not_found(name))?;
         let inode = st.live.inodes.get_mut(&id).ok_or_else(|| not_found(name))?;
+        // With a writer attached, bytes it appended but has not written out (unsynced, in
+        // its buffer) are dropped as well: they were never durable, and the engine only
+        // cuts a log after a failed append and then moves to a new one.
+        let len = match st.writers.get(&id) {
+            Some(_) => len.min(inode.len),
+            None => len,
+        };
         if len > inode.len {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,

@@ -277,3 +277,58 @@ fn fuzz_seed_commits_open_cleanly() {
         }
     }
 }
+
+/// The engine's cut after a failed WAL append: truncate while the writer is open. The cut
+/// is durable, the detached writer can no longer grow or move the end, and its drop leaves
+/// the cut length.
+#[test]
+fn truncate_under_an_open_writer_detaches_it() {
+    let d = mem(6);
+    let v = VolumeStorage::open(d.clone()).unwrap();
+    let mut w = v.create("wal").unwrap();
+    w.append(&bytes(6, 10_000)).unwrap();
+    w.sync().unwrap();
+    w.append(b"unsynced tail").unwrap();
+    v.truncate("wal", 9_000).unwrap();
+    assert!(
+        w.append(&bytes(7, 300_000)).is_err(),
+        "a detached writer cannot grow"
+    );
+    drop(w);
+    assert_eq!(
+        v.read_all("wal").unwrap(),
+        bytes(6, 10_000)[..9_000].to_vec()
+    );
+    drop(v);
+    let v = VolumeStorage::open(d).unwrap();
+    assert_eq!(
+        v.read_all("wal").unwrap(),
+        bytes(6, 10_000)[..9_000].to_vec()
+    );
+}
+
+/// A full volume: growth fails with a no-space error and takes nothing; freeing space makes
+/// writes work again without a reopen.
+#[test]
+fn a_full_volume_reports_no_space_and_recovers() {
+    let d = mem(7);
+    let v = VolumeStorage::open(d).unwrap();
+    let mut n = 0;
+    let err = loop {
+        let mut f = v.create(&format!("f{n}")).unwrap();
+        let r = f.append(&bytes(n, 300_000)).and_then(|()| f.sync());
+        match r {
+            Ok(()) => n += 1,
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(err.kind(), io::ErrorKind::StorageFull, "{err}");
+    let free = v.stats().free_bytes;
+    assert!(free < 300_000, "{free} bytes free");
+    for i in 0..n / 2 {
+        v.remove(&format!("f{i}")).unwrap();
+    }
+    v.sync_dir().unwrap();
+    write(&v, "again", &bytes(99, 300_000));
+    assert_eq!(v.read_all("again").unwrap(), bytes(99, 300_000));
+}
