@@ -2,9 +2,12 @@
 //! superblock selection, damaged metadata, and power loss at every point of a workload.
 
 use std::collections::BTreeMap;
+use std::io;
 use std::sync::Arc;
 
 use super::*;
+use crate::Error;
+use crate::storage::Storage;
 
 const SIZE: u64 = 4 << 20;
 
