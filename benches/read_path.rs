@@ -7,13 +7,18 @@
 //! `cargo test --all-targets`) a tiny smoke run. Knobs: `SCIPKV_RP_DATA_MB`,
 //! `SCIPKV_RP_CACHE_MB`, `SCIPKV_RP_OPS` (keys per configuration), `SCIPKV_RP_DIR`.
 //!
+//! The same data set is also copied onto a raw volume (a preallocated file, see
+//! format-spec/volume.md) and measured there: `volume_io_uring` against
+//! `volume_pread_direct`.
+//!
 //! Prints, per read path and batch size: keys/s, and p50/p99 latency of one `multi_get`.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use scipkv::storage::{FsStorage, read_path_stats};
+use scipkv::storage::volume::{self, FileDevice, VolumeStorage};
+use scipkv::storage::{FsStorage, Storage, read_path_stats};
 use scipkv::{CompactionOptions, Db, Options, ReadPath, SyncMode};
 
 const VALUE_LEN: usize = 400;
@@ -82,9 +87,45 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
 }
 
-fn run(dir: &Path, label: &str, storage: FsStorage, cache: usize, n: u64, batch: usize, ops: u64) {
+/// Copies the database in `dir` file by file onto a fresh volume in `volume` (once).
+fn build_volume(dir: &Path, volume: &Path, bytes: u64) {
+    let marker = volume.with_extension("complete");
+    if marker.exists() {
+        return;
+    }
+    let _ = std::fs::remove_file(volume);
+    volume::create_file(volume, bytes).unwrap();
+    VolumeStorage::format(&FileDevice::open(volume).unwrap(), false).unwrap();
+    let v = VolumeStorage::open_path(volume).unwrap();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let name = e.unwrap().file_name().into_string().unwrap();
+        if name == "LOCK" || name == "BENCH_COMPLETE" {
+            continue;
+        }
+        let mut f = v.create(&name).unwrap();
+        f.append(&std::fs::read(dir.join(&name)).unwrap()).unwrap();
+        f.sync().unwrap();
+    }
+    v.sync_dir().unwrap();
+    eprintln!(
+        "read_path: copied the data set onto {}: {:?}",
+        volume.display(),
+        v.stats()
+    );
+    std::fs::write(marker, b"").unwrap();
+}
+
+fn run(
+    dir: &Path,
+    label: &str,
+    storage: Arc<dyn Storage>,
+    cache: usize,
+    n: u64,
+    batch: usize,
+    ops: u64,
+) {
     let mut opts = options(ReadPath::Mmap, cache);
-    opts.storage = Some(Arc::new(storage));
+    opts.storage = Some(storage);
     let db = Db::open(dir, opts).unwrap();
     let mut s = 7u64 ^ batch as u64;
     let batches = (ops / batch as u64).max(1);
@@ -141,6 +182,8 @@ fn main() {
     let dir = root.join(format!("{n}-keys"));
     std::fs::create_dir_all(&root).unwrap();
     build(&dir, n);
+    let vol = root.join(format!("{n}-keys.volume"));
+    build_volume(&dir, &vol, data_mb * 2 * (1 << 20) + (64 << 20));
     let cache = (cache_mb << 20) as usize;
     for batch in [32, 1] {
         for (label, path, direct_pread) in [
@@ -150,7 +193,15 @@ fn main() {
             let storage = FsStorage::new(&dir, path)
                 .unwrap()
                 .with_direct_pread(direct_pread);
-            run(&dir, label, storage, cache, n, batch, ops);
+            run(&dir, label, Arc::new(storage), cache, n, batch, ops);
+        }
+        // The same data set on a raw volume (a preallocated file): its device descriptor is
+        // O_DIRECT either way; batched through io_uring, or one pread at a time.
+        for (label, batched) in [("volume_io_uring", true), ("volume_pread_direct", false)] {
+            let storage = VolumeStorage::open_path(&vol)
+                .unwrap()
+                .with_batched_reads(batched);
+            run(&vol, label, Arc::new(storage), cache, n, batch, ops);
         }
     }
 }

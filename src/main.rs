@@ -1,6 +1,7 @@
 //! The `scipkv` command.
 
 mod cli_scip;
+mod cli_volume;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -26,11 +27,16 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Serve a data directory over the Redis protocol and HTTP/JSON until SIGTERM or SIGINT.
+    /// Serve a data directory (or a raw volume) over the Redis protocol and HTTP/JSON until
+    /// SIGTERM or SIGINT.
     ///
     /// Prints one JSON line to stdout once listening, e.g.
-    /// {"event":"listening","resp":"127.0.0.1:6380","http":"127.0.0.1:7380","data":"/abs/scipkv-data"}.
+    /// {"event":"listening","resp":"127.0.0.1:6380","http":"127.0.0.1:7380",
+    /// "data":"/abs/scipkv-data","backend":"directory"}.
     Serve(ServeArgs),
+    /// Raw volumes: run the engine on a block device or preallocated file.
+    #[command(subcommand)]
+    Volume(cli_volume::VolumeCommand),
     #[command(flatten)]
     Scip(cli_scip::ScipCommand),
 }
@@ -38,8 +44,12 @@ enum Command {
 #[derive(Debug, clap::Args)]
 struct ServeArgs {
     /// Data directory (created if missing) [default: ./scipkv-data]
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", conflicts_with = "volume")]
     data: Option<PathBuf>,
+    /// Raw volume (block device or file prepared by `scipkv volume format`) instead of a
+    /// data directory
+    #[arg(long, value_name = "PATH")]
+    volume: Option<PathBuf>,
     /// Address for the Redis protocol (port 0 picks a free port) [default: 127.0.0.1:6380]
     #[arg(long, value_name = "ADDR")]
     resp: Option<String>,
@@ -55,6 +65,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => serve(args),
+        Command::Volume(c) => cli_volume::run(c),
         Command::Scip(c) => cli_scip::run(c),
     }
 }
@@ -69,6 +80,10 @@ fn serve(args: ServeArgs) -> ExitCode {
     };
     if let Some(data) = args.data {
         config.data_dir = data;
+        config.volume = None;
+    }
+    if let Some(volume) = args.volume {
+        config.volume = Some(volume);
     }
     if let Some(resp) = args.resp {
         config.resp_addr = resp;
@@ -76,13 +91,15 @@ fn serve(args: ServeArgs) -> ExitCode {
     if let Some(http) = args.http {
         config.http_addr = http;
     }
+    let volume = config.volume.is_some();
     let announce = |listening: &Listening| {
         // Built by hand so "event" comes first, as a reader scanning the output expects.
         let line = format!(
-            r#"{{"event":"listening","resp":{},"http":{},"data":{}}}"#,
+            r#"{{"event":"listening","resp":{},"http":{},"data":{},"backend":{}}}"#,
             serde_json::Value::from(listening.resp.to_string()),
             serde_json::Value::from(listening.http.to_string()),
             serde_json::Value::from(listening.data_dir.display().to_string()),
+            serde_json::Value::from(if volume { "volume" } else { "directory" }),
         );
         // Tests and supervisors wait for this line, so it is flushed at once.
         println!("{line}");

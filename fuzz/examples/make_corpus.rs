@@ -447,6 +447,9 @@ fn main() {
     resp_reply(&mut c);
     http_params(&mut c);
     db_ops(&mut c, &mut rng);
+    for seed in scipkv_engine::storage::volume::fuzzing::seeds() {
+        c.add("volume_open", &seed);
+    }
     println!(
         "wrote {} bytes of seeds under {}",
         c.total,

@@ -25,6 +25,9 @@ pub const DEFAULT_HTTP_ADDR: &str = "127.0.0.1:7380";
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub data_dir: PathBuf,
+    /// A raw volume (block device or preallocated file, see `scipkv volume format`) to run
+    /// on instead of `data_dir`.
+    pub volume: Option<PathBuf>,
     pub resp_addr: String,
     pub http_addr: String,
     pub sync: SyncMode,
@@ -55,6 +58,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             data_dir: PathBuf::from(DEFAULT_DATA_DIR),
+            volume: None,
             resp_addr: DEFAULT_RESP_ADDR.to_owned(),
             http_addr: DEFAULT_HTTP_ADDR.to_owned(),
             sync: SyncMode::Always,
@@ -156,6 +160,7 @@ pub enum ConfigError {
 #[serde(deny_unknown_fields)]
 struct ConfigFile {
     data_dir: Option<PathBuf>,
+    volume: Option<PathBuf>,
     resp_addr: Option<String>,
     http_addr: Option<String>,
     sync: Option<String>,
@@ -209,9 +214,16 @@ impl Config {
             source: Box::new(source),
         })?;
         let mut config = Config::default();
+        if file.data_dir.is_some() && file.volume.is_some() {
+            return Err(ConfigError::Invalid {
+                name: "volume",
+                reason: "data_dir and volume are mutually exclusive".into(),
+            });
+        }
         if let Some(dir) = file.data_dir {
             config.data_dir = dir;
         }
+        config.volume = file.volume;
         if let Some(addr) = file.resp_addr {
             config.resp_addr = addr;
         }
@@ -430,5 +442,14 @@ mod tests {
         assert!(Config::from_toml("[limits]\nmax_pipeline = 0").is_err());
         let config = Config::from_toml("[limits]\nresp_request_timeout_ms = 0").unwrap();
         assert_eq!(config.limits.resp_request_timeout, None);
+    }
+
+    #[test]
+    fn volume_key() {
+        let config = Config::from_toml("volume = \"/dev/nvme0n1\"").unwrap();
+        assert_eq!(config.volume, Some(PathBuf::from("/dev/nvme0n1")));
+        assert_eq!(Config::default().volume, None);
+        let err = Config::from_toml("volume = \"/v\"\ndata_dir = \"/d\"").unwrap_err();
+        assert!(err.to_string().contains("mutually exclusive"), "{err}");
     }
 }

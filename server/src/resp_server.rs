@@ -38,6 +38,7 @@ pub struct Listening {
     /// The bound addresses (with the real port when the configuration asked for port 0).
     pub resp: SocketAddr,
     pub http: SocketAddr,
+    /// The data directory, or the volume when serving one.
     pub data_dir: PathBuf,
 }
 
@@ -62,11 +63,16 @@ pub fn serve(config: Config, on_listening: impl FnOnce(&Listening)) -> Result<()
     if let Some(size) = config.memtable_size {
         options.memtable_size = size;
     }
-    let db = Db::open(&config.data_dir, options).map_err(|source| ServerError::Open {
-        dir: config.data_dir.clone(),
+    let location = config.volume.as_ref().unwrap_or(&config.data_dir);
+    let opened = match &config.volume {
+        Some(volume) => Db::open_volume(volume, options),
+        None => Db::open(&config.data_dir, options),
+    };
+    let db = opened.map_err(|source| ServerError::Open {
+        dir: location.clone(),
         source,
     })?;
-    let data_dir = std::fs::canonicalize(&config.data_dir).unwrap_or(config.data_dir.clone());
+    let data_dir = std::fs::canonicalize(location).unwrap_or(location.clone());
     let result: Result<(), ServerError> = runtime.block_on(async {
         let (listener, resp) = bind(&config.resp_addr).await?;
         let (http_listener, http) = bind(&config.http_addr).await?;

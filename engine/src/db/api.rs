@@ -303,6 +303,8 @@ impl Db {
             },
             poisoned: i.poisoned.load(Ordering::Acquire),
             dedup: i.dedup().map(|d| d.stats()),
+            read_path: crate::storage::read_path_stats(),
+            volume: i.storage.volume_stats(),
             recovery: i.recovery.clone(),
         }
     }

@@ -20,6 +20,7 @@ use crate::log::{LogKind, LogReader, LogWriter, Tail};
 use crate::memtable::Memtable;
 use crate::options::{Options, SyncMode};
 use crate::sstable::Table;
+use crate::storage::volume::VolumeStorage;
 use crate::storage::{FsStorage, Storage};
 use crate::version::edit::VersionEdit;
 use crate::version::levels::{TableFile, Version};
@@ -60,6 +61,16 @@ impl Db {
             }
         };
         open_with(storage, options)
+    }
+
+    /// Opens (or creates) the database on the raw volume at `path`, a block device or
+    /// preallocated file formatted with [`VolumeStorage::format`] (`scipkv volume format`).
+    /// Table reads go through the device's `O_DIRECT` descriptor and io_uring whatever
+    /// `options.read_path` says; `options.storage` is replaced.
+    pub fn open_volume(path: impl AsRef<std::path::Path>, mut options: Options) -> Result<Db> {
+        let volume = VolumeStorage::open_path(path.as_ref())?;
+        options.storage = Some(Arc::new(volume));
+        Db::open(path, options)
     }
 }
 

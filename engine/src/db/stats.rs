@@ -100,6 +100,11 @@ pub struct DbStats {
     pub recovery: RecoveryInfo,
     /// The chunk store's figures (`None` without dedup).
     pub dedup: Option<crate::chunk::DedupStats>,
+    /// The direct read paths' counters (io_uring submissions and reads, `O_DIRECT` preads,
+    /// fallbacks). Process-wide: every database of the process adds to them.
+    pub read_path: crate::storage::ReadPathStats,
+    /// The raw volume's figures when the database runs on one.
+    pub volume: Option<crate::storage::volume::VolumeStats>,
 }
 
 pub(crate) fn load(c: &AtomicU64) -> u64 {

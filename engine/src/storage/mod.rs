@@ -12,6 +12,7 @@ mod aligned;
 pub mod fault;
 mod fs;
 mod uring;
+pub mod volume;
 
 pub use fs::{FsStorage, ReadPath};
 pub use uring::{
@@ -41,6 +42,11 @@ pub trait Storage: Send + Sync + Debug + 'static {
 
     /// Makes creates, renames and removes durable.
     fn sync_dir(&self) -> io::Result<()>;
+
+    /// The raw volume's figures, for a [`volume::VolumeStorage`].
+    fn volume_stats(&self) -> Option<volume::VolumeStats> {
+        None
+    }
 
     /// Takes an exclusive lock on the directory for the life of the returned guard, so that
     /// two processes never open the same data at once.
@@ -113,6 +119,14 @@ pub trait RandomAccessFile: Send + Sync + Debug {
     fn direct(&self) -> Option<&DirectFile> {
         None
     }
+
+    /// The direct file and its offset holding `len` bytes at `offset` of this file, when
+    /// [`read_batch`] may read them through the ring: for a file that is itself direct, the
+    /// same offset; for a file on a raw volume, the device offset when the range lies in one
+    /// extent. `None` sends the read through [`RandomAccessFile::read_vec`].
+    fn direct_at(&self, offset: u64, _len: usize) -> Option<(&DirectFile, u64)> {
+        self.direct().map(|d| (d, offset))
+    }
 }
 
 /// One range to read with [`read_batch`].
@@ -131,10 +145,10 @@ pub fn read_batch(reqs: &[ReadRequest<'_>]) -> Vec<io::Result<Vec<u8>>> {
     let mut direct = Vec::new();
     let mut direct_idx = Vec::new();
     for (i, r) in reqs.iter().enumerate() {
-        match r.file.direct() {
-            Some(f) => {
+        match r.file.direct_at(r.offset, r.len) {
+            Some((f, offset)) => {
                 out.push(None);
-                direct.push((f, r.offset, r.len));
+                direct.push((f, offset, r.len));
                 direct_idx.push(i);
             }
             None => out.push(Some(r.file.read_vec(r.offset, r.len))),

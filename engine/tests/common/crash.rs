@@ -7,8 +7,53 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use std::sync::Arc;
+
 use crate::common::Rng;
+use scipkv_engine::storage::Storage;
+use scipkv_engine::storage::volume::{FileDevice, VolumeStorage};
 use scipkv_engine::{CompactionOptions, Db, Options, ReadPath, SyncMode, TableOptions, WriteBatch};
+
+/// Where the database lives: a directory read through a read path, or a raw volume in a
+/// preallocated file (`volume.img` in the test directory).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Dir(ReadPath),
+    Volume,
+}
+
+impl Backend {
+    fn name(self) -> &'static str {
+        match self {
+            Backend::Dir(p) => p.name(),
+            Backend::Volume => "volume",
+        }
+    }
+
+    fn from_name(n: &str) -> Backend {
+        match n {
+            "volume" => Backend::Volume,
+            _ => Backend::Dir(ReadPath::from_name(n).unwrap()),
+        }
+    }
+}
+
+fn volume_path(dir: &Path) -> std::path::PathBuf {
+    dir.join("volume.img")
+}
+
+/// Opens the database of `backend` in `dir`, and the storage it runs on (for listing).
+fn open_db(dir: &Path, background: bool, backend: Backend) -> (Db, Option<Arc<VolumeStorage>>) {
+    match backend {
+        Backend::Dir(p) => (Db::open(dir, options(background, p)).expect("open"), None),
+        Backend::Volume => {
+            let vol = Arc::new(VolumeStorage::open_path(&volume_path(dir)).expect("open volume"));
+            let mut o = options(background, ReadPath::IoUring);
+            o.storage = Some(vol.clone());
+            (Db::open(dir, o).expect("open on the volume"), Some(vol))
+        }
+    }
+}
 
 const LAST_KEY: &[u8] = b"meta/last";
 
@@ -62,8 +107,8 @@ fn last_index(db: &Db) -> Option<u64> {
         .map(|v| String::from_utf8(v).unwrap().parse().unwrap())
 }
 
-pub fn child(dir: &Path, seed: u64, read_path: ReadPath) {
-    let db = Db::open(dir, options(true, read_path)).expect("child open");
+pub fn child(dir: &Path, seed: u64, backend: Backend) {
+    let (db, _volume) = open_db(dir, true, backend);
     let start = last_index(&db).map_or(0, |l| l + 1);
     let mut out = std::io::stdout().lock();
     writeln!(out, "ready {start}").unwrap();
@@ -91,8 +136,22 @@ fn apply(model: &mut BTreeMap<Vec<u8>, Vec<u8>>, seed: u64, i: u64) {
     }
 }
 
+#[allow(dead_code, reason = "volume_crash uses only parent_on")]
 pub fn parent(seed: u64, kills: u64, read_path: ReadPath) {
+    parent_on(seed, kills, Backend::Dir(read_path));
+}
+
+/// The crash test on `backend`.
+pub fn parent_on(seed: u64, kills: u64, backend: Backend) {
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    if backend == Backend::Volume {
+        let path = volume_path(dir.path());
+        std::fs::File::create(&path)
+            .unwrap()
+            .set_len(256 << 20)
+            .unwrap();
+        VolumeStorage::format(&FileDevice::open(&path).unwrap(), false).unwrap();
+    }
     let mut rng = Rng::new(seed);
     let mut model = BTreeMap::new();
     let mut applied: Option<u64> = None;
@@ -102,7 +161,7 @@ pub fn parent(seed: u64, kills: u64, read_path: ReadPath) {
         let mut child = Command::new(&exe)
             .env("SCIPKV_CRASH_CHILD_DIR", dir.path())
             .env("SCIPKV_CRASH_CHILD_SEED", seed.to_string())
-            .env("SCIPKV_CRASH_CHILD_READ_PATH", read_path.name())
+            .env("SCIPKV_CRASH_CHILD_READ_PATH", backend.name())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -131,7 +190,7 @@ pub fn parent(seed: u64, kills: u64, read_path: ReadPath) {
         }
         total_acks += last_acked.map_or(0, |a| a + 1 - expected_start);
 
-        let db = Db::open(dir.path(), options(false, read_path)).unwrap();
+        let (db, volume) = open_db(dir.path(), false, backend);
         let recovered = last_index(&db);
         if let Some(a) = last_acked {
             let r = recovered.expect("acknowledged batches lost entirely");
@@ -173,25 +232,33 @@ pub fn parent(seed: u64, kills: u64, read_path: ReadPath) {
         );
         let stats = db.stats();
         let tables: usize = stats.levels.iter().map(|l| l.files).sum();
-        check_no_orphans(dir.path(), tables, round);
+        let names: Vec<String> = match &volume {
+            Some(v) => v.list().unwrap(),
+            None => std::fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name().into_string().unwrap())
+                .collect(),
+        };
+        check_no_orphans(names, tables, round);
         db.close().unwrap();
+        drop(volume);
     }
-    let stats = Db::open(dir.path(), options(false, read_path))
-        .unwrap()
-        .stats();
+    let stats = open_db(dir.path(), false, backend).0.stats();
+    if let Some(v) = stats.volume {
+        println!("crash volume: {v:?}");
+    }
     let levels: Vec<usize> = stats.levels.iter().map(|l| l.files).collect();
-    let name = read_path.name();
+    let name = backend.name();
     println!("crash {name}: tables per level at the end {levels:?}");
     println!(
         "crash {name}: {kills} kills survived, {total_acks} acknowledged batches checked, seed {seed}"
     );
 }
 
-/// After a clean reopen the directory holds exactly the live files.
-fn check_no_orphans(dir: &Path, live_tables: usize, round: u64) {
+/// After a clean reopen the directory (or volume) holds exactly the live files.
+fn check_no_orphans(names: Vec<String>, live_tables: usize, round: u64) {
     let mut counts = BTreeMap::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let name = e.unwrap().file_name().into_string().unwrap();
+    for name in names {
         let kind = if name.ends_with(".sst") {
             "sst"
         } else if name.ends_with(".wal") {
@@ -200,7 +267,7 @@ fn check_no_orphans(dir: &Path, live_tables: usize, round: u64) {
             "manifest"
         } else {
             match name.as_str() {
-                "CURRENT" | "LOCK" => "fixed",
+                "CURRENT" | "LOCK" | "volume.img" => "fixed",
                 _ => panic!("round {round}: unexpected file {name}"),
             }
         };
@@ -229,7 +296,7 @@ pub fn main_with(name: &str, default_kills: u64, run: impl FnOnce(u64, u64)) {
             .parse()
             .unwrap();
         let path = std::env::var("SCIPKV_CRASH_CHILD_READ_PATH").unwrap();
-        child(Path::new(&dir), seed, ReadPath::from_name(&path).unwrap());
+        child(Path::new(&dir), seed, Backend::from_name(&path));
         return;
     }
     let all: Vec<String> = std::env::args().collect();

@@ -34,7 +34,7 @@ fn random_expiry(rng: &mut Rng, now: u64) -> u64 {
     (now + rng.below(400)).saturating_sub(20)
 }
 
-fn options(read_path: ReadPath, block_cache_bytes: usize, clock: &ManualClock) -> Options {
+pub fn options(read_path: ReadPath, block_cache_bytes: usize, clock: &ManualClock) -> Options {
     Options {
         clock: std::sync::Arc::new(clock.clone()),
         read_path,
@@ -119,11 +119,19 @@ fn check_iter(
 
 /// Runs `steps` random operations against the engine opened in `dir` with `read_path` and
 /// a block cache of `block_cache_bytes`, checking every read against the model.
+#[allow(dead_code, reason = "db_model_volume uses only run_with")]
 pub fn run(seed: u64, steps: usize, dir: &Path, read_path: ReadPath, block_cache_bytes: usize) {
+    run_with(seed, steps, &|clock| {
+        Db::open(dir, options(read_path, block_cache_bytes, clock)).unwrap()
+    });
+}
+
+/// [`run`] with `open` opening (and reopening) the database with [`options`] on the model's
+/// clock: for other backends.
+pub fn run_with(seed: u64, steps: usize, open: &dyn Fn(&ManualClock) -> Db) {
     let mut rng = Rng::new(seed);
     let clock = ManualClock::new(1_000_000);
-    let opts = || options(read_path, block_cache_bytes, &clock);
-    let mut db = Db::open(dir, opts()).unwrap();
+    let mut db = open(&clock);
     let mut stored = Stored::new();
     // Snapshots freeze writes, not time: their models are judged at the current clock too.
     let mut snapshots: Vec<(scipkv_engine::Snapshot, Stored)> = Vec::new();
@@ -271,7 +279,7 @@ pub fn run(seed: u64, steps: usize, dir: &Path, read_path: ReadPath, block_cache
             _ => {
                 snapshots.clear();
                 db.close().unwrap();
-                db = Db::open(dir, opts()).unwrap();
+                db = open(&clock);
             }
         }
     }
@@ -282,7 +290,7 @@ pub fn run(seed: u64, steps: usize, dir: &Path, read_path: ReadPath, block_cache
     // Every key of the space at once (present and absent), after a reopen: cold tables.
     snapshots.clear();
     db.close().unwrap();
-    let db = Db::open(dir, opts()).unwrap();
+    let db = open(&clock);
     let keys: Vec<Vec<u8>> = (0..300)
         .map(|n| format!("key/{:02}/{}", n % 17, n).into_bytes())
         .chain([Vec::new()])

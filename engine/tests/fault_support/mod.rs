@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::common::Rng;
+use scipkv_engine::storage::Storage;
 use scipkv_engine::storage::fault::{CrashMode, FaultStorage};
 use scipkv_engine::{
     CompactionOptions, Db, Error, Options, Snapshot, SyncMode, TableOptions, WriteBatch,
@@ -47,6 +48,11 @@ impl Write {
 
 /// Tiny memtables, tables and levels so that flushes and compactions happen every few writes.
 pub fn options(storage: &FaultStorage) -> Options {
+    options_on(Arc::new(storage.clone()))
+}
+
+/// The same options over any storage (the raw volume's power-loss test).
+pub fn options_on(storage: Arc<dyn Storage>) -> Options {
     Options {
         sync: SyncMode::Always,
         memtable_size: 4096,
@@ -65,7 +71,7 @@ pub fn options(storage: &FaultStorage) -> Options {
             target_table_bytes: 4 << 10,
             ..CompactionOptions::default()
         },
-        storage: Some(Arc::new(storage.clone())),
+        storage: Some(storage),
         ..Options::default()
     }
 }
