@@ -36,17 +36,22 @@ fn expected_codec(level: usize) -> u8 {
     }
 }
 
-fn check_codecs(db: &Db, when: &str) -> usize {
+/// Checks every table's codecs; returns the levels holding tables and how many tables at
+/// dictionary levels used a dictionary.
+fn check_codecs(db: &Db, when: &str) -> (usize, usize) {
     let mut seen_levels = std::collections::BTreeSet::new();
+    let mut with_dictionary = 0;
     for t in db.tables() {
         let codecs = t.table.data_block_codecs().unwrap();
         let want = expected_codec(t.level);
         let last = codecs.len().saturating_sub(1);
+        with_dictionary += usize::from(codecs.contains(&ZSTD_DICT));
         for (i, c) in codecs.iter().enumerate() {
             // A block that compresses by less than 12.5% is stored raw; full blocks of this
-            // data always compress, only a table's short last block may not.
+            // data always compress, only a table's short last block may not. A compaction
+            // whose input is too small to train a dictionary on writes plain zstd.
             assert!(
-                *c == want || (i == last && *c == RAW),
+                *c == want || (i == last && *c == RAW) || (want == ZSTD_DICT && *c == ZSTD),
                 "{when}: table {} at L{} block {i} uses codec {c}, expected {want} (raw is {RAW})",
                 t.number,
                 t.level
@@ -54,7 +59,7 @@ fn check_codecs(db: &Db, when: &str) -> usize {
         }
         seen_levels.insert(t.level);
     }
-    seen_levels.len()
+    (seen_levels.len(), with_dictionary)
 }
 
 #[test]
@@ -71,7 +76,10 @@ fn each_level_uses_its_codec_and_everything_round_trips() {
             },
             compaction: CompactionOptions {
                 l0_compaction_trigger: 3,
-                l1_target_bytes: 64 << 10,
+                // zstd-19 shrinks this data about sevenfold below L1, so it takes ~4 MB raw
+                // to fill L1..L3 and reach L4 with these 32 KiB..128 KiB targets. Tables of 32 KiB allow 2 KiB dictionaries (a
+                // dictionary is capped at a sixteenth of the table).
+                l1_target_bytes: 32 << 10,
                 level_size_ratio: 2,
                 target_table_bytes: 32 << 10,
                 // Defaults for the codecs: zstd-3 at L1, zstd-19 + dictionary below.
@@ -84,23 +92,31 @@ fn each_level_uses_its_codec_and_everything_round_trips() {
     .unwrap();
     let mut model = BTreeMap::new();
     let mut max_levels = 0;
+    let mut dictionary_tables = 0;
     for round in 0..12u64 {
-        for i in 0..600u64 {
-            let k = format!("sym/{:06}", (i * 7919 + round * 13) % 5000).into_bytes();
-            let v = record(i + round * 600);
+        for i in 0..2400u64 {
+            let k = format!("sym/{:06}", (i * 7919 + round * 13) % 20_000).into_bytes();
+            let v = record(i + round * 2400);
             db.put(&k, &v).unwrap();
             model.insert(k, v);
         }
         db.flush().unwrap();
         db.compact().unwrap();
-        max_levels = max_levels.max(check_codecs(&db, &format!("round {round}")));
+        let (levels, dict) = check_codecs(&db, &format!("round {round}"));
+        max_levels = max_levels.max(levels);
+        dictionary_tables += dict;
     }
     assert!(
         max_levels >= 4,
         "data should have spread over at least 4 levels, saw {max_levels}"
     );
+    assert!(
+        dictionary_tables > 0,
+        "no table at a dictionary level was written with a dictionary"
+    );
     db.compact_all().unwrap();
-    check_codecs(&db, "after compact_all");
+    let (_, dict) = check_codecs(&db, "after compact_all");
+    assert!(dict > 0, "compact_all wrote L6 without a dictionary");
     let tables = db.tables();
     assert!(
         tables.iter().all(|t| t.level == 6),
