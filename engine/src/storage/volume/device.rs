@@ -120,6 +120,35 @@ pub struct FileDevice {
 /// `BLKDISCARD` from `<linux/fs.h>`: `_IO(0x12, 119)`.
 const BLKDISCARD: libc::c_ulong = 0x1277;
 
+/// How long a lock held by a process that has already exited may take to go away.
+const LOCK_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Takes the exclusive lock, waiting a bounded time for a holder that is going away: a
+/// killed process's io_uring keeps references to the volume file until the kernel tears the
+/// ring down, which it does asynchronously after the process is reaped, so a restart right
+/// after a crash can find the lock still held for a moment. A live holder keeps it past
+/// `LOCK_GRACE` and gets `WouldBlock`. flock has no notification, so this polls with backoff.
+fn lock_with_grace(file: &File, path: &Path) -> io::Result<()> {
+    let deadline = std::time::Instant::now() + LOCK_GRACE;
+    let mut pause = std::time::Duration::from_millis(1);
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(()),
+            Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(std::time::Duration::from_millis(50));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::WouldBlock,
+                    format!("{} is in use by another process", path.display()),
+                ));
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(e),
+        }
+    }
+}
+
 impl FileDevice {
     /// Opens `path` read-write and locks it exclusively (another process holding it gets
     /// `WouldBlock`).
@@ -142,16 +171,7 @@ impl FileDevice {
             }
             r => r?,
         };
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => {
-                return Err(io::Error::new(
-                    io::ErrorKind::WouldBlock,
-                    format!("{} is in use by another process", path.display()),
-                ));
-            }
-            Err(std::fs::TryLockError::Error(e)) => return Err(e),
-        }
+        lock_with_grace(&file, path)?;
         let block_device = file.metadata()?.file_type().is_block_device();
         // A block device's metadata says 0 bytes; its end says how large it is.
         let len = (&file).seek(SeekFrom::End(0))?;
