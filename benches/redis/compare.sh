@@ -34,7 +34,7 @@ fi
 
 echo "== building scipkv (release)" >&2
 cargo build --release --bin scipkv >&2
-SCIPKV=target/release/scipkv
+SCIPKV=${CARGO_TARGET_DIR:-target}/release/scipkv
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/scipkv-vs-redis.XXXXXX")
 pids=()
