@@ -8,6 +8,7 @@
 //! references), so a cached result never goes stale; entries of deleted uploads simply age
 //! out. Cross-project fallbacks are not cached: they depend on other projects' state.
 
+use super::evict::evict_oldest;
 use std::any::Any;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -110,20 +111,8 @@ impl AnswerCache {
             g.weight -= old.1;
         }
         g.weight += w;
-        if g.weight > self.capacity {
-            // Down to 3/4 of capacity, oldest first: one O(n) pass per many inserts.
-            let mut by_age: Vec<(u64, AnswerKey, usize)> =
-                g.map.iter().map(|(k, e)| (e.2, k.clone(), e.1)).collect();
-            by_age.sort_unstable_by_key(|e| e.0);
-            let target = self.capacity / 4 * 3;
-            for (_, k, w) in by_age {
-                if g.weight <= target {
-                    break;
-                }
-                g.map.remove(&k);
-                g.weight -= w;
-            }
-        }
+        let g = &mut *g;
+        evict_oldest(&mut g.map, &mut g.weight, self.capacity, |e| e.2, |e| e.1);
         Ok(v)
     }
 }

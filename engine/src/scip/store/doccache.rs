@@ -17,6 +17,7 @@ use crate::Snapshot;
 
 use super::chunk::{ChunkOccurrence, decode_chunk};
 use super::error::{StoreResult, decode};
+use super::evict::evict_oldest;
 use super::keys::{DocHash, Keys};
 
 /// Default bound: about 80 MB of decoded occurrences, the whole of a 1M-occurrence project.
@@ -151,23 +152,14 @@ impl DocCache {
             g.weight -= old.0.weight();
         }
         g.weight += d.weight();
-        if g.weight > self.capacity {
-            // Evict the oldest entries down to 3/4 of capacity: one O(n) pass per many inserts.
-            let mut by_age: Vec<(u64, (u128, DocHash), usize)> = g
-                .map
-                .iter()
-                .map(|(k, (d, used))| (*used, *k, d.weight()))
-                .collect();
-            by_age.sort_unstable_by_key(|e| e.0);
-            let target = self.capacity / 4 * 3;
-            for (_, k, w) in by_age {
-                if g.weight <= target {
-                    break;
-                }
-                g.map.remove(&k);
-                g.weight -= w;
-            }
-        }
+        let g = &mut *g;
+        evict_oldest(
+            &mut g.map,
+            &mut g.weight,
+            self.capacity,
+            |(_, used)| *used,
+            |(d, _)| d.weight(),
+        );
         Ok(d)
     }
 }

@@ -31,6 +31,7 @@ mod diagnostics;
 mod doccache;
 mod docwrite;
 mod error;
+mod evict;
 #[doc(hidden)]
 pub mod fuzzing;
 mod gc;

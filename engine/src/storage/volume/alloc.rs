@@ -16,6 +16,29 @@ pub struct Extent {
     pub blocks: u64,
 }
 
+/// Splits a file's extents at `keep_blocks` blocks: the extents that hold the first
+/// `keep_blocks` (the last one cut short) and the blocks past them, to be freed.
+pub fn split_extents(extents: &[Extent], keep_blocks: u64) -> (Vec<Extent>, Vec<Extent>) {
+    let (mut kept, mut freed, mut seen) = (Vec::new(), Vec::new(), 0u64);
+    for e in extents.iter().copied() {
+        let k = keep_blocks.saturating_sub(seen).min(e.blocks);
+        if k > 0 {
+            kept.push(Extent {
+                start: e.start,
+                blocks: k,
+            });
+        }
+        if k < e.blocks {
+            freed.push(Extent {
+                start: e.start + k,
+                blocks: e.blocks - k,
+            });
+        }
+        seen += e.blocks;
+    }
+    (kept, freed)
+}
+
 impl Extent {
     pub fn end(&self) -> u64 {
         self.start + self.blocks

@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 
 use parking_lot::MutexGuard;
 
-use super::alloc::Extent;
+use super::alloc::{Extent, split_extents};
 use super::open::{no_space, write_superblock};
 use super::superblock::Superblock;
 use super::table::Record;
@@ -199,23 +199,9 @@ impl Inner {
                 }
             }
             Some(Writer::Attached) => {
-                let keep_blocks = len.div_ceil(BLOCK);
-                let (mut kept, mut seen) = (Vec::new(), 0u64);
-                for e in extents {
-                    let k = keep_blocks.saturating_sub(seen).min(e.blocks);
-                    if k > 0 {
-                        kept.push(Extent {
-                            start: e.start,
-                            blocks: k,
-                        });
-                    }
-                    if k < e.blocks {
-                        st.alloc.free_later(Extent {
-                            start: e.start + k,
-                            blocks: e.blocks - k,
-                        });
-                    }
-                    seen += e.blocks;
+                let (kept, freed) = split_extents(extents, len.div_ceil(BLOCK));
+                for e in freed {
+                    st.alloc.free_later(e);
                 }
                 if let Some(inode) = st.live.inodes.get_mut(&id) {
                     inode.len = len;

@@ -6,8 +6,9 @@ use std::sync::atomic::Ordering::Relaxed;
 
 use crate::storage::{LockGuard, RandomAccessFile, Storage, WritableFile};
 
+use super::alloc::split_extents;
 use super::table::{self, Inode, Record};
-use super::{BLOCK, Extent, Inner, VolumeFile, VolumeStats, VolumeStorage, VolumeWriter, Writer};
+use super::{BLOCK, Inner, VolumeFile, VolumeStats, VolumeStorage, VolumeWriter, Writer};
 
 pub(super) fn not_found(name: &str) -> io::Error {
     io::Error::new(io::ErrorKind::NotFound, format!("{name}: no such file"))
@@ -131,23 +132,9 @@ impl Storage for VolumeStorage {
             *w = Writer::Detached;
         } else {
             // No writer: give back the blocks past the new end.
-            let keep = len.div_ceil(BLOCK);
-            let (mut kept, mut seen) = (Vec::new(), 0u64);
-            for e in std::mem::take(&mut inode.extents) {
-                let k = keep.saturating_sub(seen).min(e.blocks);
-                if k > 0 {
-                    kept.push(Extent {
-                        start: e.start,
-                        blocks: k,
-                    });
-                }
-                if k < e.blocks {
-                    st.alloc.free_later(Extent {
-                        start: e.start + k,
-                        blocks: e.blocks - k,
-                    });
-                }
-                seen += e.blocks;
+            let (kept, freed) = split_extents(&inode.extents, len.div_ceil(BLOCK));
+            for e in freed {
+                st.alloc.free_later(e);
             }
             inode.extents = kept;
         }
