@@ -17,6 +17,10 @@ pub const FILE_HEADER_LEN: usize = 24;
 /// length u32 | payload xxh3 u64 | header check u32.
 pub const RECORD_HEADER_LEN: usize = 16;
 
+/// The unit a crash may leave partly written (the smallest sector of common devices). Damage
+/// confined to a log's last `TORN_SECTOR` bytes can be a torn write; see format-spec/wal.md.
+pub const TORN_SECTOR: u64 = 512;
+
 /// Largest payload a record may carry. Bounds what a reader allocates for one record.
 pub const MAX_RECORD_LEN: usize = 512 * 1024 * 1024;
 

@@ -1,8 +1,9 @@
 //! Reading a log back, telling a torn tail (expected after a crash) from corruption.
 //!
 //! The rules are specified in format-spec/wal.md ("Torn tails"). In short: damage is a torn
-//! tail only when nothing but zero bytes follows it, because a crash can leave only the last
-//! write incomplete; anything else is `Error::Corruption` and no later record is returned.
+//! tail only where a crash can leave it: followed by nothing but zero bytes, or inside the
+//! file's last sector (a partly written sector holds stale or random bytes) with no intact
+//! record after it. Anything else is `Error::Corruption` and no later record is returned.
 
 use std::io;
 use std::sync::Arc;
@@ -13,8 +14,8 @@ use crate::storage::{RandomAccessFile, Storage};
 
 use super::LogKind;
 use super::format::{
-    FILE_HEADER_LEN, FORMAT_VERSION, MAGIC, MAX_RECORD_LEN, RECORD_HEADER_LEN, file_header,
-    parse_record_header,
+    FILE_HEADER_LEN, FORMAT_VERSION, MAGIC, MAX_RECORD_LEN, RECORD_HEADER_LEN, TORN_SECTOR,
+    file_header, parse_record_header,
 };
 
 /// How a log ended.
@@ -171,6 +172,10 @@ impl LogReader {
                 self.torn(pos, reason);
                 return Ok(None);
             }
+            if body > self.last_sector_start() && !self.intact_record_from(pos + 1)? {
+                self.torn(pos, "damaged record header in the last sector");
+                return Ok(None);
+            }
             return Err(self.corruption(pos, "record header checksum mismatch"));
         };
         if header.len as usize > MAX_RECORD_LEN {
@@ -191,6 +196,13 @@ impl LogReader {
         if xxh3(&payload) != header.payload_sum {
             if self.zeros_from(end)? {
                 self.torn(pos, "payload checksum mismatch in the last record");
+                return Ok(None);
+            }
+            if end > self.last_sector_start() && !self.intact_record_from(end)? {
+                self.torn(
+                    pos,
+                    "payload checksum mismatch reaching into the last sector",
+                );
                 return Ok(None);
             }
             return Err(self.corruption(pos, "record payload checksum mismatch"));
@@ -229,6 +241,41 @@ impl LogReader {
             reason: reason.to_string(),
         };
         self.state = State::Done;
+    }
+
+    /// Start of the sector holding the file's last byte: the one sector a crash may have left
+    /// partly written with stale or random bytes (earlier unsynced sectors of an append are
+    /// either fully written or cut off with the file's end).
+    fn last_sector_start(&self) -> u64 {
+        self.len.saturating_sub(1) / TORN_SECTOR * TORN_SECTOR
+    }
+
+    /// True when an intact record (valid header, payload within the file and matching its
+    /// checksum) starts at some offset in `from..`. Damage followed by an intact record is
+    /// not a torn write: the record after it was written, so the damage came later. Only
+    /// called with `from` inside the last sector (or its preceding header's reach), so the
+    /// scan covers at most a sector's worth of offsets.
+    fn intact_record_from(&self, from: u64) -> Result<bool> {
+        if from >= self.len {
+            return Ok(false);
+        }
+        let rest = self.read(from, (self.len - from) as usize)?;
+        for at in 0..rest.len() {
+            let Some(h) = rest.get(at..at + RECORD_HEADER_LEN) else {
+                break;
+            };
+            let mut header = [0u8; RECORD_HEADER_LEN];
+            header.copy_from_slice(h);
+            let Some(header) = parse_record_header(&header) else {
+                continue;
+            };
+            let body = at + RECORD_HEADER_LEN;
+            let fits = (header.len as usize) <= rest.len() - body;
+            if fits && xxh3(&rest[body..body + header.len as usize]) == header.payload_sum {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// True when every byte from `from` to the end of the file is zero (or there are none).

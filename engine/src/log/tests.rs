@@ -2,7 +2,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::format::{FILE_HEADER_LEN, MAX_RECORD_LEN, RECORD_HEADER_LEN, file_header};
+use super::format::{FILE_HEADER_LEN, MAX_RECORD_LEN, RECORD_HEADER_LEN, TORN_SECTOR, file_header};
 use super::*;
 use crate::error::Error;
 use crate::storage::{FsStorage, ReadPath, Storage};
@@ -268,15 +268,108 @@ fn a_flipped_bit_in_the_last_record_never_yields_a_wrong_record() {
 }
 
 #[test]
-fn bytes_after_a_damaged_record_make_it_corruption() {
+fn garbage_after_a_damaged_record_in_the_last_sector_is_torn() {
+    // A power loss can leave the last sector partly written: the record's tail and what
+    // follows it are stale or random bytes up to the sector's end.
     let records = sample_records();
     let (mut bytes, starts) = build(LogKind::Wal, &records);
     let last = *starts.last().unwrap();
-    // Payload damage with a trailing non-zero byte is not a torn write.
+    assert!(
+        bytes.len() < TORN_SECTOR as usize,
+        "the sample fits one sector"
+    );
     bytes[last + RECORD_HEADER_LEN] ^= 1;
     bytes.push(7);
+    assert_torn_at(&bytes, &records[..records.len() - 1], last);
+    bytes.resize(TORN_SECTOR as usize, 0x5a);
+    assert_torn_at(&bytes, &records[..records.len() - 1], last);
+    // The same for a damaged header.
+    let (mut bytes, _) = build(LogKind::Wal, &records);
+    bytes[last] ^= 0x40;
+    bytes.extend_from_slice(&[0xee; 9]);
+    assert_torn_at(&bytes, &records[..records.len() - 1], last);
+}
+
+#[test]
+fn bytes_beyond_a_damaged_records_sector_make_it_corruption() {
+    let records = sample_records();
+    let (mut bytes, starts) = build(LogKind::Wal, &records);
+    let last = *starts.last().unwrap();
+    bytes[last + RECORD_HEADER_LEN] ^= 1;
+    // Non-zero bytes reaching a later sector: the damaged record is not in the last sector,
+    // so the damage is not a torn final write.
+    bytes.resize(TORN_SECTOR as usize + 100, 7);
     let err = decode(&bytes).unwrap_err();
     assert!(matches!(err, Error::Corruption { offset, .. } if offset == last as u64));
+    // A damaged header the same way.
+    let (mut bytes, _) = build(LogKind::Wal, &records);
+    bytes[last + 2] ^= 1;
+    bytes.resize(TORN_SECTOR as usize + 1, 7);
+    let err = decode(&bytes).unwrap_err();
+    assert!(matches!(err, Error::Corruption { offset, .. } if offset == last as u64));
+}
+
+#[test]
+fn damage_followed_by_an_intact_record_is_corruption_even_in_the_last_sector() {
+    let records = sample_records();
+    let n = records.len();
+    let (bytes, starts) = build(LogKind::Wal, &records);
+    // Payload and header damage of the second-to-last record; the last one is intact.
+    for at in [starts[n - 2] + RECORD_HEADER_LEN, starts[n - 2] + 3] {
+        let mut b = bytes.clone();
+        b[at] ^= 0x08;
+        let err = decode(&b).unwrap_err();
+        assert!(
+            matches!(err, Error::Corruption { offset, .. } if offset == starts[n - 2] as u64),
+            "damage at {at}: {err}"
+        );
+    }
+}
+
+#[test]
+fn a_partly_written_last_sector_never_loses_a_record_before_it() {
+    // The power-loss model of `FaultStorage` (garbage mode): the log is cut at a random
+    // length, and the last sector is stale or random from a random point, the file possibly
+    // extending to the sector's end. Every record that ends before the damage is recovered.
+    let mut rng = Rng::seeded("a_partly_written_last_sector_never_loses_a_record_before_it");
+    for round in 0..3000 {
+        let count = 1 + rng.below(12);
+        let records: Vec<Vec<u8>> = (0..count)
+            .map(|_| {
+                let n = rng.below(400);
+                rng.bytes(n)
+            })
+            .collect();
+        let (mut b, starts) = build(LogKind::Wal, &records);
+        let cut = FILE_HEADER_LEN + 1 + rng.below(b.len() - FILE_HEADER_LEN);
+        b.truncate(cut);
+        let sector = TORN_SECTOR as usize;
+        let sector_start = (cut - 1) / sector * sector;
+        let from =
+            sector_start.max(FILE_HEADER_LEN) + rng.below(cut - sector_start.max(FILE_HEADER_LEN));
+        let to = if rng.below(2) == 0 {
+            cut
+        } else {
+            sector_start + sector
+        };
+        b.resize(to, 0);
+        let zeros = rng.below(2) == 0;
+        for x in &mut b[from..to] {
+            *x = if zeros { 0 } else { rng.next() as u8 };
+        }
+        let (got, _, _) =
+            decode(&b).unwrap_or_else(|e| panic!("round {round}: cut {cut}, from {from}: {e}"));
+        let intact = starts
+            .iter()
+            .zip(&records)
+            .take_while(|(s, r)| *s + RECORD_HEADER_LEN + r.len() <= from)
+            .count();
+        assert!(
+            got.len() >= intact,
+            "round {round}: lost a record before the damage"
+        );
+        assert_eq!(got, records[..got.len()], "round {round}");
+    }
 }
 
 #[test]
