@@ -45,3 +45,20 @@ pub fn seed(test: &str) -> u64 {
     eprintln!("{test}: seed {seed} (rerun with SCIPKV_SEED={seed})");
     seed
 }
+
+/// Key and value of the `i`-th of the numbered writes that the WAL regression tests make.
+pub fn numbered(i: u32) -> (String, String) {
+    (format!("k{i:03}"), format!("v{i}"))
+}
+
+/// Checks that the numbered writes `0..n` all survived a reopen.
+pub fn assert_numbered_writes(db: &scipkv_engine::Db, n: u32) {
+    for i in 0..n {
+        let (k, v) = numbered(i);
+        assert_eq!(
+            db.get(&k).unwrap().as_deref(),
+            Some(v.as_bytes()),
+            "acknowledged write {k} lost"
+        );
+    }
+}
