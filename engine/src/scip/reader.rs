@@ -80,6 +80,13 @@ impl<R: Read> IndexReader<R> {
         self.wire.pos()
     }
 
+    /// The protobuf bytes of the item [`IndexReader::next_item`] returned last, exactly as
+    /// they were in the index: what the SCIP store hashes for a document's content address,
+    /// without encoding the decoded document again.
+    pub fn last_payload(&self) -> &[u8] {
+        &self.buf
+    }
+
     /// The largest item payload buffered so far: the reader's peak memory, less decoding.
     pub fn max_item_bytes(&self) -> usize {
         self.max_item_bytes

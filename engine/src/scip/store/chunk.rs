@@ -9,8 +9,8 @@ use crate::coding::{DecodeError, Reader, put_varint};
 use crate::scip::{Occurrence, Range};
 
 use super::codec::{
-    FORMAT_V1, count, get_front_coded, get_i32, get_range, get_str, put_front_coded, put_i32,
-    put_range, put_str, version,
+    FORMAT_V2, count, get_front_coded, get_i32, get_packed_range, get_range, get_str,
+    put_front_coded, put_i32, put_packed_range, put_range, put_str, version_1_or_2,
 };
 
 /// Occurrences per chunk: small enough that decoding one is a few microseconds, large enough
@@ -19,6 +19,12 @@ pub const CHUNK_OCCURRENCES: usize = 128;
 
 const FLAG_ENCLOSING: u64 = 1;
 const FLAG_OVERRIDE_DOCS: u64 = 2;
+
+/// Flags of a version 2 occurrence's packed range: roles follow; the rare fields (syntax
+/// kind, enclosing range, override documentation) follow.
+const PACKED_ROLES: u64 = 1;
+const PACKED_EXTRA: u64 = 2;
+const PACKED_FLAG_BITS: u32 = 2;
 
 /// An occurrence with its ranges decoded, borrowed from the document being ingested.
 #[derive(Debug, Clone, Copy)]
@@ -45,23 +51,26 @@ pub struct DecodedChunk {
     pub occurrences: Vec<ChunkOccurrence>,
 }
 
-/// Encodes occurrences already sorted by range.
+/// Encodes occurrences already sorted by range (layout version 2).
 pub fn encode_chunk(occs: &[PreparedOccurrence<'_>]) -> Vec<u8> {
-    let mut syms: Vec<&str> = occs.iter().map(|o| o.occ.symbol.as_str()).collect();
+    // Distinct symbols first, then sort only those: occurrences repeat symbols with long
+    // shared prefixes, and sorting and binary-searching all of them was 9% of ingest.
+    let mut index: foldhash::HashMap<&str, usize> =
+        foldhash::HashMap::with_capacity_and_hasher(occs.len(), Default::default());
+    for o in occs {
+        index.entry(o.occ.symbol.as_str()).or_insert(0);
+    }
+    let mut syms: Vec<&str> = index.keys().copied().collect();
     syms.sort_unstable();
-    syms.dedup();
-    let mut buf = Vec::with_capacity(occs.len() * 12 + syms.len() * 24);
-    buf.push(FORMAT_V1);
+    for (i, s) in syms.iter().enumerate() {
+        index.insert(s, i);
+    }
+    let mut buf = Vec::with_capacity(occs.len() * 6 + syms.len() * 24);
+    buf.push(FORMAT_V2);
     put_front_coded(&mut buf, &syms);
     put_varint(&mut buf, occs.len() as u64);
     let mut base = 0;
     for o in occs {
-        put_range(&mut buf, &o.range, base);
-        base = o.range.start_line;
-        let idx = syms.binary_search(&o.occ.symbol.as_str()).unwrap_or(0);
-        put_varint(&mut buf, idx as u64);
-        put_i32(&mut buf, o.occ.symbol_roles);
-        put_i32(&mut buf, o.occ.syntax_kind);
         let mut flags = 0;
         if o.enclosing.is_some() {
             flags |= FLAG_ENCLOSING;
@@ -69,6 +78,25 @@ pub fn encode_chunk(occs: &[PreparedOccurrence<'_>]) -> Vec<u8> {
         if !o.occ.override_documentation.is_empty() {
             flags |= FLAG_OVERRIDE_DOCS;
         }
+        let extra = flags != 0 || o.occ.syntax_kind != 0;
+        let mut packed = 0;
+        if o.occ.symbol_roles != 0 {
+            packed |= PACKED_ROLES;
+        }
+        if extra {
+            packed |= PACKED_EXTRA;
+        }
+        put_packed_range(&mut buf, &o.range, base, packed, PACKED_FLAG_BITS);
+        base = o.range.start_line;
+        let idx = index.get(o.occ.symbol.as_str()).copied().unwrap_or(0);
+        put_varint(&mut buf, idx as u64);
+        if o.occ.symbol_roles != 0 {
+            put_i32(&mut buf, o.occ.symbol_roles);
+        }
+        if !extra {
+            continue;
+        }
+        put_i32(&mut buf, o.occ.syntax_kind);
         put_varint(&mut buf, flags);
         if let Some(e) = &o.enclosing {
             put_range(&mut buf, e, 0);
@@ -85,21 +113,38 @@ pub fn encode_chunk(occs: &[PreparedOccurrence<'_>]) -> Vec<u8> {
 
 pub fn decode_chunk(v: &[u8]) -> Result<DecodedChunk, DecodeError> {
     let mut r = Reader::new(v);
-    version(&mut r, "chunk")?;
+    let format = version_1_or_2(&mut r, "chunk")?;
     let symbols = get_front_coded(&mut r, "chunk symbols")?;
-    let n = count(&mut r, 8, "chunk occurrence count")?;
+    let min_bytes = if format == FORMAT_V2 { 4 } else { 8 };
+    let n = count(&mut r, min_bytes, "chunk occurrence count")?;
     let mut occurrences = Vec::with_capacity(n);
     let mut base = 0;
     for _ in 0..n {
-        let range = get_range(&mut r, base, "occurrence range")?;
+        let (range, packed) = if format == FORMAT_V2 {
+            get_packed_range(&mut r, base, PACKED_FLAG_BITS, "occurrence range")?
+        } else {
+            // Version 1: the plain range, then roles and the rare fields, always.
+            let range = get_range(&mut r, base, "occurrence range")?;
+            (range, PACKED_ROLES | PACKED_EXTRA)
+        };
         base = range.start_line;
         let symbol = r.varint_max(symbols.len().saturating_sub(1) as u64, "symbol index")? as u32;
         if symbols.is_empty() {
             return Err(r.err("occurrence in a chunk without symbols"));
         }
-        let roles = get_i32(&mut r, "roles")?;
-        let syntax_kind = get_i32(&mut r, "syntax kind")?;
-        let flags = r.varint_max(3, "occurrence flags")?;
+        let roles = if packed & PACKED_ROLES != 0 {
+            get_i32(&mut r, "roles")?
+        } else {
+            0
+        };
+        let (syntax_kind, flags) = if packed & PACKED_EXTRA != 0 {
+            (
+                get_i32(&mut r, "syntax kind")?,
+                r.varint_max(3, "occurrence flags")?,
+            )
+        } else {
+            (0, 0)
+        };
         let enclosing = if flags & FLAG_ENCLOSING != 0 {
             Some(get_range(&mut r, 0, "enclosing range")?)
         } else {
@@ -133,6 +178,7 @@ pub fn decode_chunk(v: &[u8]) -> Result<DecodedChunk, DecodeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scip::store::codec::FORMAT_V1;
 
     #[test]
     fn chunk_round_trips_and_truncations_fail() {
@@ -176,5 +222,93 @@ mod tests {
         for cut in 0..v.len() {
             assert!(decode_chunk(&v[..cut]).is_err(), "cut {cut}");
         }
+    }
+
+    /// The version 1 layout, as stores written before schema version 2 hold it.
+    fn encode_chunk_v1(occs: &[PreparedOccurrence<'_>]) -> Vec<u8> {
+        let mut syms: Vec<&str> = occs.iter().map(|o| o.occ.symbol.as_str()).collect();
+        syms.sort_unstable();
+        syms.dedup();
+        let mut buf = vec![FORMAT_V1];
+        put_front_coded(&mut buf, &syms);
+        put_varint(&mut buf, occs.len() as u64);
+        let mut base = 0;
+        for o in occs {
+            put_range(&mut buf, &o.range, base);
+            base = o.range.start_line;
+            let idx = syms.binary_search(&o.occ.symbol.as_str()).unwrap();
+            put_varint(&mut buf, idx as u64);
+            put_i32(&mut buf, o.occ.symbol_roles);
+            put_i32(&mut buf, o.occ.syntax_kind);
+            let flags = u64::from(o.enclosing.is_some())
+                | u64::from(!o.occ.override_documentation.is_empty()) << 1;
+            put_varint(&mut buf, flags);
+            if let Some(e) = &o.enclosing {
+                put_range(&mut buf, e, 0);
+            }
+            if flags & FLAG_OVERRIDE_DOCS != 0 {
+                put_varint(&mut buf, o.occ.override_documentation.len() as u64);
+                for d in &o.occ.override_documentation {
+                    put_str(&mut buf, d);
+                }
+            }
+        }
+        buf
+    }
+
+    #[test]
+    fn version_1_chunks_decode_as_version_2_ones() {
+        let occs = [
+            Occurrence {
+                range: vec![0, 0, 3],
+                symbol: "s a.".into(),
+                ..Default::default()
+            },
+            Occurrence {
+                range: vec![0, 5, 2, 1],
+                symbol: "s b.".into(),
+                symbol_roles: 9,
+                ..Default::default()
+            },
+            Occurrence {
+                range: vec![7, 300, 7, 4000],
+                symbol: "s a.".into(),
+                syntax_kind: 3,
+                enclosing_range: vec![6, 0, 9, 0],
+                ..Default::default()
+            },
+            Occurrence {
+                range: vec![100_000, 1, 100_001, 0],
+                symbol: "local 1".into(),
+                symbol_roles: -1,
+                override_documentation: vec!["x".into(), String::new()],
+                ..Default::default()
+            },
+        ];
+        let prepared: Vec<_> = occs
+            .iter()
+            .map(|o| PreparedOccurrence {
+                range: Range::from_scip(&o.range).unwrap(),
+                enclosing: Range::from_scip(&o.enclosing_range).ok(),
+                occ: o,
+            })
+            .collect();
+        let v1 = encode_chunk_v1(&prepared);
+        let v2 = encode_chunk(&prepared);
+        assert_eq!(v2[0], FORMAT_V2);
+        assert!(v2.len() < v1.len(), "{} >= {}", v2.len(), v1.len());
+        let d = decode_chunk(&v2).unwrap();
+        assert_eq!(decode_chunk(&v1).unwrap(), d);
+        for (o, p) in d.occurrences.iter().zip(&prepared) {
+            assert_eq!(o.range, p.range);
+            assert_eq!(o.roles, p.occ.symbol_roles);
+            assert_eq!(o.syntax_kind, p.occ.syntax_kind);
+            assert_eq!(o.enclosing, p.enclosing);
+            assert_eq!(o.override_documentation, p.occ.override_documentation);
+            assert_eq!(d.symbols[o.symbol as usize], p.occ.symbol);
+        }
+        let mut v3 = v2.clone();
+        v3[0] = 3;
+        assert!(decode_chunk(&v3).is_err());
     }
 }

@@ -8,8 +8,13 @@
 use crate::coding::{DecodeError, Reader, put_bytes, put_varint};
 use crate::scip::Range;
 
-/// The only value format version so far; the first byte of every value.
+/// The first byte of every value of schema version 1, and of the values schema version 2 did
+/// not change.
 pub const FORMAT_V1: u8 = 1;
+
+/// The first byte of the values schema version 2 packed tighter: postings (`D`, `R`) and
+/// chunks (`O`). Their readers still accept version 1, which stores written before may hold.
+pub const FORMAT_V2: u8 = 2;
 
 /// Reads and checks the leading format version byte.
 pub fn version(r: &mut Reader<'_>, what: &str) -> Result<(), DecodeError> {
@@ -18,6 +23,15 @@ pub fn version(r: &mut Reader<'_>, what: &str) -> Result<(), DecodeError> {
         return Err(r.err(format!("{what}: unknown format version {v}")));
     }
     Ok(())
+}
+
+/// Reads the leading format version byte of a value with a version 1 and a version 2 layout.
+pub fn version_1_or_2(r: &mut Reader<'_>, what: &str) -> Result<u8, DecodeError> {
+    let v = r.u8(what)?;
+    if v != FORMAT_V1 && v != FORMAT_V2 {
+        return Err(r.err(format!("{what}: unknown format version {v}")));
+    }
+    Ok(v)
 }
 
 /// A count of items each at least `min_item_bytes` long: bounded by what is left.
@@ -78,6 +92,74 @@ pub fn get_range(r: &mut Reader<'_>, base_line: u32, what: &str) -> Result<Range
     })
 }
 
+/// The packed range of schema version 2, with `flag_bits` (at most 4) caller flags folded
+/// into its third varint: `start_line - base`, `start_char`, then
+/// `head = span << (flag_bits + 1) | multi_line << flag_bits | flags`, where `span` is
+/// `end_char - start_char` on one line and `end_char` otherwise; a multi-line range then has
+/// `end_line - start_line`. Most occurrences are one identifier on one line, so a range is
+/// usually three one-byte varints, flags included.
+pub fn put_packed_range(buf: &mut Vec<u8>, r: &Range, base_line: u32, flags: u64, flag_bits: u32) {
+    debug_assert!(flag_bits <= 4 && flags >> flag_bits == 0);
+    put_u32(buf, r.start_line.wrapping_sub(base_line));
+    put_u32(buf, r.start_char);
+    let multi = r.end_line != r.start_line;
+    let span = if multi {
+        r.end_char
+    } else {
+        r.end_char - r.start_char
+    };
+    put_varint(
+        buf,
+        (u64::from(span) << (flag_bits + 1)) | (u64::from(multi) << flag_bits) | flags,
+    );
+    if multi {
+        put_u32(buf, r.end_line - r.start_line);
+    }
+}
+
+/// Reads a [`put_packed_range`] range and its flags.
+pub fn get_packed_range(
+    r: &mut Reader<'_>,
+    base_line: u32,
+    flag_bits: u32,
+    what: &str,
+) -> Result<(Range, u64), DecodeError> {
+    let start_line = base_line
+        .checked_add(get_u32(r, what)?)
+        .ok_or_else(|| r.err(format!("{what}: line overflows")))?;
+    let start_char = get_u32(r, what)?;
+    let head = r.varint_max(
+        u64::from(u32::MAX) << (flag_bits + 1) | ((2 << flag_bits) - 1),
+        what,
+    )?;
+    let flags = head & ((1 << flag_bits) - 1);
+    let span = (head >> (flag_bits + 1)) as u32;
+    let range = if head >> flag_bits & 1 == 0 {
+        Range {
+            start_line,
+            start_char,
+            end_line: start_line,
+            end_char: start_char
+                .checked_add(span)
+                .ok_or_else(|| r.err(format!("{what}: column overflows")))?,
+        }
+    } else {
+        let lines = get_u32(r, what)?;
+        if lines == 0 {
+            return Err(r.err(format!("{what}: multi-line range ends on its first line")));
+        }
+        Range {
+            start_line,
+            start_char,
+            end_line: start_line
+                .checked_add(lines)
+                .ok_or_else(|| r.err(format!("{what}: line overflows")))?,
+            end_char: span,
+        }
+    };
+    Ok((range, flags))
+}
+
 /// Front-coded list of strings, which the caller has sorted: each entry stores the length it
 /// shares with the previous one and the rest. Symbols in one document share long prefixes
 /// (`scip-typescript npm rxjs 8.0.0 src/internal/...`), so this is most of their size saved.
@@ -115,15 +197,18 @@ pub struct Posting {
     pub roles: i32,
 }
 
-/// A `DEFINITION` or `REFERENCES` value: postings sorted by range.
+/// A `DEFINITION` or `REFERENCES` value: postings sorted by range, each a packed range whose
+/// one flag says roles follow (most references have none).
 pub fn encode_postings(postings: &[Posting]) -> Vec<u8> {
-    let mut buf = Vec::with_capacity(2 + postings.len() * 6);
-    buf.push(FORMAT_V1);
+    let mut buf = Vec::with_capacity(2 + postings.len() * 4);
+    buf.push(FORMAT_V2);
     put_varint(&mut buf, postings.len() as u64);
     let mut base = 0;
     for p in postings {
-        put_range(&mut buf, &p.range, base);
-        put_i32(&mut buf, p.roles);
+        put_packed_range(&mut buf, &p.range, base, u64::from(p.roles != 0), 1);
+        if p.roles != 0 {
+            put_i32(&mut buf, p.roles);
+        }
         base = p.range.start_line;
     }
     buf
@@ -131,13 +216,24 @@ pub fn encode_postings(postings: &[Posting]) -> Vec<u8> {
 
 pub fn decode_postings(v: &[u8]) -> Result<Vec<Posting>, DecodeError> {
     let mut r = Reader::new(v);
-    version(&mut r, "postings")?;
-    let n = count(&mut r, 5, "postings count")?;
+    let format = version_1_or_2(&mut r, "postings")?;
+    let min_bytes = if format == FORMAT_V1 { 5 } else { 3 };
+    let n = count(&mut r, min_bytes, "postings count")?;
     let mut out = Vec::with_capacity(n);
     let mut base = 0;
     for _ in 0..n {
-        let range = get_range(&mut r, base, "posting range")?;
-        let roles = get_i32(&mut r, "posting roles")?;
+        let (range, roles) = if format == FORMAT_V1 {
+            let range = get_range(&mut r, base, "posting range")?;
+            (range, get_i32(&mut r, "posting roles")?)
+        } else {
+            let (range, has_roles) = get_packed_range(&mut r, base, 1, "posting range")?;
+            let roles = if has_roles != 0 {
+                get_i32(&mut r, "posting roles")?
+            } else {
+                0
+            };
+            (range, roles)
+        };
         base = range.start_line;
         out.push(Posting { range, roles });
     }
@@ -175,7 +271,76 @@ mod tests {
             assert!(decode_postings(&v[..cut]).is_err(), "cut {cut}");
         }
         // A huge count is rejected before allocating.
+        assert!(decode_postings(&[2, 0xff, 0xff, 0xff, 0xff, 0x0f]).is_err());
         assert!(decode_postings(&[1, 0xff, 0xff, 0xff, 0xff, 0x0f]).is_err());
-        assert!(decode_postings(&[2, 0]).is_err());
+        assert!(decode_postings(&[3, 0]).is_err());
+    }
+
+    #[test]
+    fn version_1_postings_still_decode() {
+        let p = vec![
+            Posting {
+                range: Range::from_scip(&[3, 1, 4]).unwrap(),
+                roles: 0,
+            },
+            Posting {
+                range: Range::from_scip(&[9, 200, 12, 2]).unwrap(),
+                roles: 1,
+            },
+        ];
+        let mut v1 = vec![FORMAT_V1];
+        put_varint(&mut v1, 2);
+        let mut base = 0;
+        for q in &p {
+            put_range(&mut v1, &q.range, base);
+            put_i32(&mut v1, q.roles);
+            base = q.range.start_line;
+        }
+        assert_eq!(decode_postings(&v1).unwrap(), p);
+        let v2 = encode_postings(&p);
+        assert!(v2.len() < v1.len());
+        assert_eq!(decode_postings(&v2).unwrap(), p);
+    }
+
+    #[test]
+    fn packed_ranges_round_trip_with_flags_and_reject_overflow() {
+        let ranges = [
+            [0, 0, 0, 0],
+            [5, 7, 5, 12],
+            [5, 7, 6, 0],
+            [u32::MAX, u32::MAX, u32::MAX, u32::MAX],
+            [1, 0, u32::MAX, u32::MAX],
+        ];
+        for bits in 0..=4u32 {
+            for (i, [sl, sc, el, ec]) in ranges.into_iter().enumerate() {
+                let r = Range {
+                    start_line: sl,
+                    start_char: sc,
+                    end_line: el,
+                    end_char: ec,
+                };
+                let flags = (i as u64) & ((1 << bits) - 1);
+                let mut buf = Vec::new();
+                put_packed_range(&mut buf, &r, 1.min(sl), flags, bits);
+                let mut rd = Reader::new(&buf);
+                assert_eq!(
+                    get_packed_range(&mut rd, 1.min(sl), bits, "t").unwrap(),
+                    (r, flags)
+                );
+                assert!(rd.is_empty());
+            }
+        }
+        // One-line span past u32::MAX columns; a "multi-line" range of zero lines.
+        let mut buf = Vec::new();
+        put_u32(&mut buf, 0);
+        put_u32(&mut buf, u32::MAX);
+        put_varint(&mut buf, 1 << 1);
+        assert!(get_packed_range(&mut Reader::new(&buf), 0, 0, "t").is_err());
+        let mut buf = Vec::new();
+        put_u32(&mut buf, 0);
+        put_u32(&mut buf, 0);
+        put_varint(&mut buf, 1);
+        put_u32(&mut buf, 0);
+        assert!(get_packed_range(&mut Reader::new(&buf), 0, 0, "t").is_err());
     }
 }

@@ -5,7 +5,9 @@
 //! §Sharing). [`super::gc`] derives the same keys back from the records when the document
 //! is no longer referenced, so the two must change together.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+use foldhash::HashMap;
 
 use prost::Message;
 use xxhash_rust::xxh3::xxh3_128;
@@ -21,7 +23,15 @@ use super::keys::{DocHash, Keys, PackageKey, tag};
 use super::outline::{OutlineEntry, encode_outline};
 use super::records::{Header, encode_flags, encode_info, encode_list, encode_name, rel};
 
-/// Content address of a document: xxh3-128 of its protobuf encoding.
+/// Content address of a document read from an index: xxh3-128 of its protobuf bytes as the
+/// index holds them ([`crate::scip::IndexReader::last_payload`]). Hashing what was read
+/// avoids encoding every document again (4.7% of ingest's instructions).
+pub fn payload_hash(payload: &[u8]) -> DocHash {
+    xxh3_128(payload)
+}
+
+/// Content address of a document built in memory (a batch of external symbols): xxh3-128 of
+/// its prost encoding.
 pub fn document_hash(doc: &Document) -> DocHash {
     xxh3_128(&doc.encode_to_vec())
 }
@@ -65,7 +75,7 @@ pub fn relationship_flags(r: &crate::scip::Relationship) -> u8 {
 /// The first `SymbolInformation` per symbol in document order; later duplicates are ignored
 /// (queries and the spec agree on "first wins").
 pub fn infos_by_symbol(doc: &Document) -> HashMap<&str, &SymbolInformation> {
-    let mut m = HashMap::with_capacity(doc.symbols.len());
+    let mut m = HashMap::with_capacity_and_hasher(doc.symbols.len(), Default::default());
     for s in &doc.symbols {
         m.entry(s.symbol.as_str()).or_insert(s);
     }
@@ -163,7 +173,7 @@ pub fn write_document(
     }
 
     // Postings per symbol, in range order.
-    let mut postings: HashMap<&str, Vec<Posting>> = HashMap::new();
+    let mut postings: HashMap<&str, Vec<Posting>> = HashMap::default();
     let mut outline = Vec::new();
     let mut diagnostics = Vec::new();
     for o in &occs {

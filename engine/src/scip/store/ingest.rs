@@ -1,11 +1,13 @@
 //! Streaming ingest: one document in memory at a time, content-addressed writes in large
 //! batches, and one final atomic batch that publishes the version.
 //!
-//! Peak memory is the largest document plus O(documents) hashes and the package set. A
+//! Peak memory is the largest document, the write batch (`BATCH_BYTES`), O(documents) hashes
+//! and the package set, plus the engine's buffers (memtables, WAL record) and the input's
+//! decompression window. A
 //! rejected upload leaves the published state untouched: the documents it already wrote are
 //! unreferenced and [`ScipStore::gc`] reclaims them (see `format-spec/scip-schema.md` §GC).
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 use std::io::Read;
 use std::time::Instant;
 
@@ -15,7 +17,7 @@ use crate::scip::{
     validate_document,
 };
 
-use super::docwrite::{collect_packages, document_hash, write_document};
+use super::docwrite::{collect_packages, document_hash, payload_hash, write_document};
 use super::error::{StoreResult, decode};
 use super::keys::{Keys, PackageKey};
 use super::records::{
@@ -24,10 +26,13 @@ use super::records::{
 use super::types::IngestSummary;
 use super::{LATEST, ScipStore, StoreError};
 
-/// A write batch is committed once it holds this many bytes: large enough to amortise the
-/// WAL fsync (a few per 10 MB of input), small enough that the batch is not most of ingest's
-/// memory (the target is twice the largest document, a few MB on real indexes).
-const BATCH_BYTES: usize = 4 << 20;
+/// A write batch is committed once it holds this many bytes. While it commits the engine
+/// holds it three times (the batch, its encoded payload and the WAL record: heaptrack of an
+/// rxjs ingest), and the batch's buffer grows by doubling, so its share of ingest's peak heap
+/// is about 4x this: at 4 MiB that was ~16 MB, more than the largest document. At 1 MiB an
+/// ingest fsyncs about once per MB of input, which costs wall clock on slow disks but little
+/// CPU.
+const BATCH_BYTES: usize = 1 << 20;
 
 /// External symbols are stored in content-addressed batches of this many, so unchanged
 /// externals are shared across versions like documents are.
@@ -40,7 +45,7 @@ struct Upload<'a> {
     id: u64,
     batch: WriteBatch,
     /// Hashes written (or found) by this upload, so a repeat within it is not re-checked.
-    seen: HashSet<u128>,
+    seen: foldhash::HashSet<u128>,
     paths: DuplicateCheck,
     packages: BTreeSet<PackageKey>,
     externals: Vec<SymbolInformation>,
@@ -87,7 +92,7 @@ impl ScipStore {
             keys,
             id,
             batch: WriteBatch::new(),
-            seen: HashSet::new(),
+            seen: foldhash::HashSet::default(),
             paths: DuplicateCheck::new(),
             packages: BTreeSet::new(),
             externals: Vec::new(),
@@ -178,7 +183,7 @@ impl Upload<'_> {
             match item {
                 IndexItem::Metadata(_) => {}
                 IndexItem::Document(doc) => {
-                    self.document(&doc)?;
+                    self.document(&doc, payload_hash(reader.last_payload()))?;
                     progress(reader.bytes_read());
                 }
                 IndexItem::ExternalSymbol(sym) => {
@@ -206,10 +211,9 @@ impl Upload<'_> {
         self.commit()
     }
 
-    fn document(&mut self, doc: &Document) -> StoreResult<()> {
+    fn document(&mut self, doc: &Document, hash: u128) -> StoreResult<()> {
         validate_document(doc)?;
         self.paths.check(&doc.relative_path)?;
-        let hash = document_hash(doc);
         self.store_once(hash, doc, false)?;
         self.batch.put(
             self.keys.manifest(self.id, &doc.relative_path),

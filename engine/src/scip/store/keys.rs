@@ -58,13 +58,37 @@ pub fn push_str(k: &mut Vec<u8>, s: &[u8]) {
 
 /// Appends `s` escaped but unterminated: a prefix of every key whose component starts with `s`.
 pub fn push_escaped(k: &mut Vec<u8>, s: &[u8]) {
-    for &b in s {
-        if b == 0 {
-            k.extend_from_slice(&[0, 0xFF]);
-        } else {
-            k.push(b);
-        }
+    // Copies the runs between zero bytes whole: symbols rarely hold one, and a byte-by-byte
+    // push was most of building a key at ingest.
+    k.reserve(s.len() + 2);
+    let mut rest = s;
+    while let Some(i) = first_zero(rest) {
+        k.extend_from_slice(&rest[..i]);
+        k.extend_from_slice(&[0, 0xFF]);
+        rest = &rest[i + 1..];
     }
+    k.extend_from_slice(rest);
+}
+
+/// Index of the first zero byte, testing eight bytes at a time (a word has a zero byte iff
+/// `(w - 0x01..01) & !w & 0x80..80` is non-zero).
+fn first_zero(s: &[u8]) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let mut words = s.chunks_exact(8);
+    let mut at = 0;
+    for w in &mut words {
+        let x = u64::from_le_bytes(w.try_into().unwrap_or([1; 8]));
+        if x.wrapping_sub(LO) & !x & HI != 0 {
+            return w.iter().position(|&b| b == 0).map(|i| at + i);
+        }
+        at += 8;
+    }
+    words
+        .remainder()
+        .iter()
+        .position(|&b| b == 0)
+        .map(|i| at + i)
 }
 
 /// Reads one escaped, terminated component from the front of `k`; returns it and the rest.
@@ -277,6 +301,35 @@ pub struct PackageKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn first_zero_matches_a_byte_scan() {
+        for len in 0..40usize {
+            for z in [None, Some(0), Some(len / 2), Some(len.saturating_sub(1))] {
+                let mut s: Vec<u8> = (0..len).map(|i| (i as u8).wrapping_mul(37) | 1).collect();
+                s.extend_from_slice(&[0x80, 0xFF, 0x7F]);
+                if let Some(z) = z.filter(|&z| z < len) {
+                    s[z] = 0;
+                    s[len / 3 + z / 2..]
+                        .iter_mut()
+                        .step_by(5)
+                        .for_each(|b| *b = 0);
+                }
+                assert_eq!(first_zero(&s), s.iter().position(|&b| b == 0), "{s:?}");
+                let mut k = Vec::new();
+                push_escaped(&mut k, &s);
+                let mut want = Vec::new();
+                for &b in &s {
+                    if b == 0 {
+                        want.extend_from_slice(&[0, 0xFF]);
+                    } else {
+                        want.push(b);
+                    }
+                }
+                assert_eq!(k, want);
+            }
+        }
+    }
 
     #[test]
     fn components_never_collide_and_keep_order() {

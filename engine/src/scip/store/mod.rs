@@ -51,7 +51,7 @@ use parking_lot::{Mutex, RwLock};
 use crate::sstable::Codec;
 use crate::{Db, Options, Snapshot};
 
-pub use docwrite::{document_hash, is_local, symbol_name};
+pub use docwrite::{document_hash, is_local, payload_hash, symbol_name};
 pub use error::{StoreError, StoreResult};
 pub use keys::{DocHash, NAMESPACE, PackageKey};
 pub use query::hover_markdown;
