@@ -163,7 +163,7 @@ async fn execute_group(
     let inline_writes = shared.config.sync != SyncMode::Always;
     if pending
         .iter()
-        .all(|c| is_point_read(&c.args) || (inline_writes && is_small_plain_write(&c.args)))
+        .all(|c| (inline_writes && is_small_plain_write(&c.args)) || is_point_read(&c.args))
     {
         return Some(run_queue(shared, session, pending, deadline));
     }
@@ -197,9 +197,13 @@ fn run_queue(
             }
             break;
         }
-        if let Some(replies) = run_plain_writes(shared, &mut session, &mut pending) {
-            for reply in &replies {
-                encode(reply, session.protocol, &mut output);
+        if let Some((reply, count)) = run_plain_writes(shared, &mut session, &mut pending) {
+            // Every request of the run gets the same reply: encode it once, copy the rest.
+            let start = output.len();
+            encode(&reply, session.protocol, &mut output);
+            let end = output.len();
+            for _ in 1..count {
+                output.extend_from_within(start..end);
             }
             continue;
         }
