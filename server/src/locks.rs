@@ -13,13 +13,19 @@ const STRIPES: usize = 1024;
 
 #[derive(Debug)]
 pub(crate) struct KeyLocks {
-    stripes: Box<[Mutex<()>]>,
+    stripes: Box<[Stripe]>,
 }
+
+/// One stripe per cache line: packed, 64 one-byte mutexes shared a line, so two workers
+/// writing unrelated keys still bounced it between cores.
+#[derive(Debug, Default)]
+#[repr(align(64))]
+struct Stripe(Mutex<()>);
 
 impl Default for KeyLocks {
     fn default() -> Self {
         KeyLocks {
-            stripes: (0..STRIPES).map(|_| Mutex::new(())).collect(),
+            stripes: (0..STRIPES).map(|_| Stripe::default()).collect(),
         }
     }
 }
@@ -64,7 +70,7 @@ impl KeyLocks {
         let Some(second) = keys.next() else {
             return KeyGuard {
                 _guards: Guards::One {
-                    _guard: self.stripes[first].lock(),
+                    _guard: self.stripes[first].0.lock(),
                 },
             };
         };
@@ -82,7 +88,7 @@ impl KeyLocks {
             _guards: Guards::Many {
                 _guards: stripes
                     .into_iter()
-                    .map(|s| self.stripes[s % STRIPES].lock())
+                    .map(|s| self.stripes[s % STRIPES].0.lock())
                     .collect(),
             },
         }
@@ -95,7 +101,7 @@ impl KeyLocks {
     pub(crate) fn lock_all(&self) -> KeyGuard<'_> {
         KeyGuard {
             _guards: Guards::Many {
-                _guards: self.stripes.iter().map(|s| s.lock()).collect(),
+                _guards: self.stripes.iter().map(|s| s.0.lock()).collect(),
             },
         }
     }
@@ -128,13 +134,14 @@ mod tests {
         let locks = KeyLocks::default();
         let _held = locks.lock([b"k"]);
         let stripe = KeyLocks::stripe(b"k");
-        assert!(locks.stripes[stripe].try_lock().is_none());
+        assert!(locks.stripes[stripe].0.try_lock().is_none());
         let other = (0..100u32)
             .map(|i| format!("other{i}"))
             .find(|k| KeyLocks::stripe(k.as_bytes()) != stripe)
             .expect("100 keys cannot all share one of 1024 stripes");
         assert!(
             locks.stripes[KeyLocks::stripe(other.as_bytes())]
+                .0
                 .try_lock()
                 .is_some()
         );

@@ -29,13 +29,15 @@ pub(crate) fn is_plain_write(args: &[Vec<u8>]) -> bool {
 }
 
 /// If at least two plain writes head `pending`, runs them as one batch and returns the
-/// reply every one of them gets and how many they were (removing them from `pending`).
+/// reply every one of them gets and how many they were (moving them from `pending` to
+/// `spent`).
 /// `None`: nothing to coalesce, or the batch would break an engine limit, in which case the
 /// requests run one by one and each gets its own error.
 pub(crate) fn run_plain_writes(
     shared: &Shared,
     session: &mut Session,
     pending: &mut VecDeque<Command>,
+    spent: &mut Vec<Command>,
 ) -> Option<(Value, usize)> {
     let mut run = 0;
     let mut bytes = 0;
@@ -79,6 +81,7 @@ pub(crate) fn run_plain_writes(
     for command in pending.drain(..run) {
         let index = super::position(&command.args[0]);
         shared.metrics.resp_command(index, error, each);
+        spent.push(command);
     }
     Some((reply, run))
 }
