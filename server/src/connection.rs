@@ -6,6 +6,7 @@
 //! client that never reads stalls only itself.
 
 use std::collections::VecDeque;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -60,6 +61,15 @@ async fn serve(stream: &mut TcpStream, ctx: &mut ConnectionContext) {
     let mut pending: VecDeque<Command> = VecDeque::new();
     let open = shared.tokens.is_open();
     let mut session = Some(Session::new(Arc::clone(&ctx.registration.info), open));
+    // One shutdown future for the connection's life, not one per read: a fresh
+    // `changed()` registers with (and on drop leaves) the channel's waiter list under its
+    // lock, on every request of every connection.
+    let mut shutdown_rx = ctx.shutdown.clone();
+    let shutdown = async move {
+        // An error means the server dropped the sender: shutting down as well.
+        let _ = shutdown_rx.wait_for(|&stop| stop).await;
+    };
+    let mut shutdown = std::pin::pin!(shutdown);
     let mut protocol_error: Option<ProtocolError> = None;
     // When the oldest queued request arrived: the request deadline counts from here.
     let mut arrived = Instant::now();
@@ -106,7 +116,15 @@ async fn serve(stream: &mut TcpStream, ctx: &mut ConnectionContext) {
             let _ = write_value(stream, &shared, &reply).await;
             return;
         }
-        match read(stream, &mut input, ctx, limits.idle_timeout).await {
+        match read(
+            stream,
+            &mut input,
+            &shared,
+            shutdown.as_mut(),
+            limits.idle_timeout,
+        )
+        .await
+        {
             Input::Data => {}
             Input::Closed => return,
         }
@@ -252,23 +270,24 @@ async fn write_value(
 }
 
 /// Waits for input, the end of the idle timeout, or server shutdown (which closes idle
-/// connections; requests already received have been answered by then).
+/// connections; requests already received have been answered by then). `shutdown` must
+/// not have completed before: the caller stops reading once this returns `Closed`.
 async fn read(
     stream: &mut TcpStream,
     input: &mut Vec<u8>,
-    ctx: &mut ConnectionContext,
+    shared: &Shared,
+    shutdown: Pin<&mut impl Future<Output = ()>>,
     idle_timeout: Option<Duration>,
 ) -> Input {
-    if *ctx.shutdown.borrow() {
-        return Input::Closed;
-    }
     input.reserve(READ_CHUNK);
+    // Shutdown first, so a closing server stops reading even from a busy client.
     tokio::select! {
-        _ = ctx.shutdown.changed() => Input::Closed,
+        biased;
+        () = shutdown => Input::Closed,
         result = stream.read_buf(input) => match result {
             Ok(0) | Err(_) => Input::Closed,
             Ok(n) => {
-                Stats::add(&ctx.shared.stats.input_bytes, n as u64);
+                Stats::add(&shared.stats.input_bytes, n as u64);
                 Input::Data
             }
         },
