@@ -482,6 +482,10 @@ const MAX_INLINE_KEYS: usize = 64;
 /// Requests cheap enough to run on an async worker: point reads of a few keys and replies
 /// that touch no storage.
 pub(crate) fn is_point_read(args: &[Vec<u8>]) -> bool {
+    // The common case without the table lookup (`execute` does that once more anyway).
+    if args[0].eq_ignore_ascii_case(b"get") {
+        return true;
+    }
     match lookup(&args[0]).map(|spec| spec.name) {
         Some(
             "get" | "strlen" | "type" | "ping" | "echo" | "ttl" | "pttl" | "expiretime"
@@ -640,6 +644,36 @@ mod tests {
         assert!(position(b"get\0").is_none());
         assert!(position(b"\0get").is_none());
         assert!(position(&[b'g'; LONGEST_NAME + 1]).is_none());
+    }
+
+    #[test]
+    fn point_reads_are_the_bounded_reads_only() {
+        let args = |a: &[&str]| a.iter().map(|s| s.as_bytes().to_vec()).collect::<Vec<_>>();
+        for read in [
+            &["GeT", "k"][..],
+            &["get", "k"],
+            &["STRLEN", "k"],
+            &["ping"],
+            &["ttl", "k"],
+        ] {
+            assert!(is_point_read(&args(read)), "{read:?}");
+        }
+        for other in [
+            &["set", "k", "v"][..],
+            &["scan", "0"],
+            &["del", "k"],
+            &["nope"],
+            &["get\0", "k"],
+        ] {
+            assert!(!is_point_read(&args(other)), "{other:?}");
+        }
+        let mut mget = vec!["mget".to_string()];
+        mget.extend((0..MAX_INLINE_KEYS).map(|i| format!("k{i}")));
+        let refs: Vec<&str> = mget.iter().map(String::as_str).collect();
+        assert!(is_point_read(&args(&refs)));
+        mget.push("one-too-many".into());
+        let refs: Vec<&str> = mget.iter().map(String::as_str).collect();
+        assert!(!is_point_read(&args(&refs)));
     }
 
     #[test]
