@@ -92,7 +92,10 @@ fn main() {
         &[("rxjs", "rxjs-01-be72ebf1a.scip.zst")]
     };
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_scipkv"))
+    // SCIPKV_BIN: another server binary (a saved build of an earlier commit) for a
+    // before/after comparison with the same client.
+    let server = std::env::var_os("SCIPKV_BIN").unwrap_or(env!("CARGO_BIN_EXE_scipkv").into());
+    let mut child = Command::new(server)
         .args([
             "serve",
             "--resp",

@@ -11,6 +11,7 @@
 #
 #   bash benches/redis/compare.sh                      # N=1000000, REPS=2, PIPES="16 1"
 #   N=200000 REPS=1 bash benches/redis/compare.sh      # a quick pass
+#   SCIPKV_BIN=/path/to/scipkv bash benches/redis/compare.sh   # that binary, no build
 #
 # Installs redis-server and redis-tools (Debian packages) with apt-get when missing.
 set -euo pipefail
@@ -32,9 +33,14 @@ if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/nu
     DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq redis-server redis-tools >&2
 fi
 
-echo "== building scipkv (release)" >&2
-cargo build --release --bin scipkv >&2
-SCIPKV=${CARGO_TARGET_DIR:-target}/release/scipkv
+if [ -n "${SCIPKV_BIN:-}" ]; then
+    # A given binary (e.g. a saved build of an earlier commit, for a before/after run).
+    SCIPKV=$SCIPKV_BIN
+else
+    echo "== building scipkv (release)" >&2
+    cargo build --release --bin scipkv >&2
+    SCIPKV=${CARGO_TARGET_DIR:-target}/release/scipkv
+fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/scipkv-vs-redis.XXXXXX")
 pids=()

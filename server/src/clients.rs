@@ -29,7 +29,7 @@ pub(crate) struct ClientState {
     pub name: Option<Vec<u8>>,
     pub lib_name: Option<Vec<u8>>,
     pub lib_ver: Option<Vec<u8>>,
-    pub last_command: String,
+    pub last_command: &'static str,
     pub last_active: Option<Instant>,
     pub protocol: Protocol,
     /// The tenant the client authenticated as; `CLIENT LIST` shows only its own tenant's.
@@ -127,7 +127,7 @@ impl ClientInfo {
             if state.last_command.is_empty() {
                 "NULL"
             } else {
-                &state.last_command
+                state.last_command
             },
             match state.protocol {
                 Protocol::Resp2 => 2,

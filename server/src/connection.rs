@@ -6,6 +6,7 @@
 //! client that never reads stalls only itself.
 
 use std::collections::VecDeque;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -60,6 +61,15 @@ async fn serve(stream: &mut TcpStream, ctx: &mut ConnectionContext) {
     let mut pending: VecDeque<Command> = VecDeque::new();
     let open = shared.tokens.is_open();
     let mut session = Some(Session::new(Arc::clone(&ctx.registration.info), open));
+    // One shutdown future for the connection's life, not one per read: a fresh
+    // `changed()` registers with (and on drop leaves) the channel's waiter list under its
+    // lock, on every request of every connection.
+    let mut shutdown_rx = ctx.shutdown.clone();
+    let shutdown = async move {
+        // An error means the server dropped the sender: shutting down as well.
+        let _ = shutdown_rx.wait_for(|&stop| stop).await;
+    };
+    let mut shutdown = std::pin::pin!(shutdown);
     let mut protocol_error: Option<ProtocolError> = None;
     // When the oldest queued request arrived: the request deadline counts from here.
     let mut arrived = Instant::now();
@@ -77,12 +87,15 @@ async fn serve(stream: &mut TcpStream, ctx: &mut ConnectionContext) {
         if !pending.is_empty() {
             let Some(state) = session.take() else { return };
             let deadline = limits.resp_request_timeout.map(|t| arrived + t);
-            let Some((state, rest, output)) =
+            let Some((state, rest, output, spent)) =
                 execute_group(&shared, state, pending, deadline).await
             else {
                 return;
             };
             pending = rest;
+            for command in spent {
+                parser.recycle(command);
+            }
             let quit = state.quit;
             session = Some(state);
             if write(stream, &shared, &output).await.is_err() || quit {
@@ -103,7 +116,15 @@ async fn serve(stream: &mut TcpStream, ctx: &mut ConnectionContext) {
             let _ = write_value(stream, &shared, &reply).await;
             return;
         }
-        match read(stream, &mut input, ctx, limits.idle_timeout).await {
+        match read(
+            stream,
+            &mut input,
+            &shared,
+            shutdown.as_mut(),
+            limits.idle_timeout,
+        )
+        .await
+        {
             Input::Data => {}
             Input::Closed => return,
         }
@@ -142,14 +163,16 @@ fn parse_pending(
 }
 
 /// Runs queued requests (on the blocking pool unless all are point reads) until they are
-/// done, the output cap is hit or the client quits. Returns the session, the requests not yet run and the encoded replies;
-/// `None` if the blocking task died (a bug: the connection is closed rather than wedged).
+/// done, the output cap is hit or the client quits. Returns the session, the requests not
+/// yet run, the encoded replies and the requests that ran (their buffers go back to the
+/// parser); `None` if the blocking task died (a bug: the connection is closed rather than
+/// wedged).
 async fn execute_group(
     shared: &Arc<Shared>,
     session: Session,
     pending: VecDeque<Command>,
     deadline: Option<Instant>,
-) -> Option<(Session, VecDeque<Command>, Vec<u8>)> {
+) -> Option<Executed> {
     // Point reads run on the async worker itself. Measured with redis-benchmark (GET,
     // 50 clients, 2 cores): 53-57k req/s inline against 32-33k through spawn_blocking and
     // 34k through block_in_place; the thread hand-off costs more than the read. The price:
@@ -163,7 +186,7 @@ async fn execute_group(
     let inline_writes = shared.config.sync != SyncMode::Always;
     if pending
         .iter()
-        .all(|c| is_point_read(&c.args) || (inline_writes && is_small_plain_write(&c.args)))
+        .all(|c| (inline_writes && is_small_plain_write(&c.args)) || is_point_read(&c.args))
     {
         return Some(run_queue(shared, session, pending, deadline));
     }
@@ -180,13 +203,18 @@ fn timed_out() -> Value {
     )
 }
 
+/// What [`run_queue`] hands back: the session, the requests not yet run, the encoded
+/// replies and the requests that ran.
+type Executed = (Session, VecDeque<Command>, Vec<u8>, Vec<Command>);
+
 fn run_queue(
     shared: &Shared,
     mut session: Session,
     mut pending: VecDeque<Command>,
     deadline: Option<Instant>,
-) -> (Session, VecDeque<Command>, Vec<u8>) {
+) -> Executed {
     let mut output = Vec::new();
+    let mut spent = Vec::with_capacity(pending.len());
     while !pending.is_empty() {
         if deadline.is_some_and(|d| Instant::now() >= d) {
             // Every request still queued arrived no later than the deadline's start: none
@@ -197,9 +225,15 @@ fn run_queue(
             }
             break;
         }
-        if let Some(replies) = run_plain_writes(shared, &mut session, &mut pending) {
-            for reply in &replies {
-                encode(reply, session.protocol, &mut output);
+        if let Some((reply, count)) =
+            run_plain_writes(shared, &mut session, &mut pending, &mut spent)
+        {
+            // Every request of the run gets the same reply: encode it once, copy the rest.
+            let start = output.len();
+            encode(&reply, session.protocol, &mut output);
+            let end = output.len();
+            for _ in 1..count {
+                output.extend_from_within(start..end);
             }
             continue;
         }
@@ -207,6 +241,7 @@ fn run_queue(
             break;
         };
         let reply = execute(shared, &mut session, &command.args);
+        spent.push(command);
         encode(&reply, session.protocol, &mut output);
         if session.quit {
             pending.clear();
@@ -216,7 +251,7 @@ fn run_queue(
             break;
         }
     }
-    (session, pending, output)
+    (session, pending, output, spent)
 }
 
 async fn write(stream: &mut TcpStream, shared: &Shared, bytes: &[u8]) -> std::io::Result<()> {
@@ -235,23 +270,24 @@ async fn write_value(
 }
 
 /// Waits for input, the end of the idle timeout, or server shutdown (which closes idle
-/// connections; requests already received have been answered by then).
+/// connections; requests already received have been answered by then). `shutdown` must
+/// not have completed before: the caller stops reading once this returns `Closed`.
 async fn read(
     stream: &mut TcpStream,
     input: &mut Vec<u8>,
-    ctx: &mut ConnectionContext,
+    shared: &Shared,
+    shutdown: Pin<&mut impl Future<Output = ()>>,
     idle_timeout: Option<Duration>,
 ) -> Input {
-    if *ctx.shutdown.borrow() {
-        return Input::Closed;
-    }
     input.reserve(READ_CHUNK);
+    // Shutdown first, so a closing server stops reading even from a busy client.
     tokio::select! {
-        _ = ctx.shutdown.changed() => Input::Closed,
+        biased;
+        () = shutdown => Input::Closed,
         result = stream.read_buf(input) => match result {
             Ok(0) | Err(_) => Input::Closed,
             Ok(n) => {
-                Stats::add(&ctx.shared.stats.input_bytes, n as u64);
+                Stats::add(&shared.stats.input_bytes, n as u64);
                 Input::Data
             }
         },

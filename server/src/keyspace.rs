@@ -37,6 +37,14 @@ impl Keyspace {
         k
     }
 
+    /// Writes the engine key of a client key into `out` (cleared first), so hot paths can
+    /// reuse one buffer instead of allocating a key per request.
+    pub(crate) fn key_into(&self, client_key: &[u8], out: &mut Vec<u8>) {
+        out.clear();
+        out.extend_from_slice(&self.prefix);
+        out.extend_from_slice(client_key);
+    }
+
     /// The engine keys of several client keys.
     pub(crate) fn keys<K: AsRef<[u8]>>(&self, client_keys: &[K]) -> Vec<Vec<u8>> {
         client_keys.iter().map(|k| self.key(k.as_ref())).collect()
@@ -76,6 +84,9 @@ mod tests {
             assert!(ab.strip(&a.key(key)).is_none());
             assert!(a.strip(&ab.key(key)).is_none());
             assert_eq!(a.strip(&a.key(key)), Some(key));
+            let mut reused = b"left over".to_vec();
+            a.key_into(key, &mut reused);
+            assert_eq!(reused, a.key(key));
         }
     }
 

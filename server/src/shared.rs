@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::cursors::Cursors;
 use crate::locks::KeyLocks;
 use crate::metrics::Metrics;
+use crate::metrics::sharded::Counter;
 
 #[derive(Debug)]
 pub(crate) struct Shared {
@@ -40,17 +41,45 @@ pub(crate) struct Shared {
 pub(crate) struct Stats {
     pub connections_received: AtomicU64,
     pub connections_rejected: AtomicU64,
-    pub commands_processed: AtomicU64,
-    pub input_bytes: AtomicU64,
-    pub output_bytes: AtomicU64,
+    /// Bumped per request (or pipeline batch) by every worker: sharded.
+    pub commands_processed: Counter,
+    pub input_bytes: Counter,
+    pub output_bytes: Counter,
+}
+
+/// What [`Stats::add`] and [`Stats::get`] count with: plain atomics for rare events,
+/// sharded [`Counter`]s for per-request ones.
+pub(crate) trait Count {
+    fn add(&self, n: u64);
+    fn get(&self) -> u64;
+}
+
+impl Count for AtomicU64 {
+    fn add(&self, n: u64) {
+        self.fetch_add(n, Ordering::Relaxed);
+    }
+
+    fn get(&self) -> u64 {
+        self.load(Ordering::Relaxed)
+    }
+}
+
+impl Count for Counter {
+    fn add(&self, n: u64) {
+        Counter::add(self, n);
+    }
+
+    fn get(&self) -> u64 {
+        Counter::get(self)
+    }
 }
 
 impl Stats {
-    pub(crate) fn add(counter: &AtomicU64, n: u64) {
-        counter.fetch_add(n, Ordering::Relaxed);
+    pub(crate) fn add(counter: &impl Count, n: u64) {
+        counter.add(n);
     }
 
-    pub(crate) fn get(counter: &AtomicU64) -> u64 {
-        counter.load(Ordering::Relaxed)
+    pub(crate) fn get(counter: &impl Count) -> u64 {
+        counter.get()
     }
 }

@@ -13,6 +13,7 @@ use std::collections::VecDeque;
 use scipkv_engine::WriteBatch;
 
 use super::{Session, error_reply};
+use crate::locks::KeyLocks;
 use crate::resp::{Command, Value};
 use crate::shared::{Shared, Stats};
 
@@ -27,15 +28,17 @@ pub(crate) fn is_plain_write(args: &[Vec<u8>]) -> bool {
         || (name.eq_ignore_ascii_case(b"MSET") && args.len() >= 3 && args.len() % 2 == 1)
 }
 
-/// If at least two plain writes head `pending`, runs them as one batch and returns their
-/// replies (removing them from `pending`). `None`: nothing to coalesce, or the batch would
-/// break an engine limit, in which case the requests run one by one and each gets its own
-/// error.
+/// If at least two plain writes head `pending`, runs them as one batch and returns the
+/// reply every one of them gets and how many they were (moving them from `pending` to
+/// `spent`).
+/// `None`: nothing to coalesce, or the batch would break an engine limit, in which case the
+/// requests run one by one and each gets its own error.
 pub(crate) fn run_plain_writes(
     shared: &Shared,
     session: &mut Session,
     pending: &mut VecDeque<Command>,
-) -> Option<Vec<Value>> {
+    spent: &mut Vec<Command>,
+) -> Option<(Value, usize)> {
     let mut run = 0;
     let mut bytes = 0;
     for command in pending.iter().take(MAX_RUN) {
@@ -50,38 +53,37 @@ pub(crate) fn run_plain_writes(
         return None;
     }
     let mut batch = WriteBatch::new();
+    // Engine keys are built once in one buffer; their lock stripes are taken from it.
+    let mut key = Vec::new();
+    let mut stripes = Vec::with_capacity(run);
     for command in pending.iter().take(run) {
         for pair in command.args[1..].chunks_exact(2) {
-            batch.put(session.keyspace.key(&pair[0]), &pair[1]);
+            session.keyspace.key_into(&pair[0], &mut key);
+            stripes.push(KeyLocks::stripe(&key));
+            batch.put(&key, &pair[1]);
         }
     }
     batch.validate().ok()?;
-    let commands: Vec<Command> = pending.drain(..run).collect();
     Stats::add(&shared.stats.commands_processed, run as u64);
+    let started = std::time::Instant::now();
     {
         let mut state = session.client.state.lock();
-        state.last_command.clear();
-        state.last_command.push_str("set");
-        state.last_active = Some(std::time::Instant::now());
+        state.last_command = "set";
+        state.last_active = Some(started);
     }
-    let keys = commands
-        .iter()
-        .flat_map(|c| c.args[1..].iter().step_by(2))
-        .map(|k| session.keyspace.key(k));
-    let _guard = shared.locks.lock(keys);
-    let started = std::time::Instant::now();
+    let _guard = shared.locks.lock_stripes(stripes);
     let reply = match shared.db.write(batch) {
         Ok(()) => Value::ok(),
         Err(error) => error_reply(&error.into()),
     };
     let each = started.elapsed() / u32::try_from(run).unwrap_or(u32::MAX);
-    for command in &commands {
+    let error = matches!(reply, Value::Error(_));
+    for command in pending.drain(..run) {
         let index = super::position(&command.args[0]);
-        shared
-            .metrics
-            .resp_command(index, matches!(reply, Value::Error(_)), each);
+        shared.metrics.resp_command(index, error, each);
+        spent.push(command);
     }
-    Some(vec![reply; run])
+    Some((reply, run))
 }
 
 #[cfg(test)]

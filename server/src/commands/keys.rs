@@ -38,7 +38,7 @@ pub(super) fn exists(shared: &Shared, session: &mut Session, args: &[Vec<u8>]) -
 }
 
 pub(super) fn type_of(shared: &Shared, session: &mut Session, args: &[Vec<u8>]) -> Reply {
-    let kind = if shared.db.get(session.keyspace.key(&args[1]))?.is_some() {
+    let kind = if shared.db.get(session.engine_key(&args[1]))?.is_some() {
         "string"
     } else {
         "none"

@@ -13,7 +13,7 @@ mod scan;
 mod server_info;
 mod strings;
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Instant;
 
 use thiserror::Error;
@@ -38,6 +38,8 @@ pub(crate) struct Session {
     pub principal: Option<Principal>,
     /// The principal's tenant namespace: every key a command touches goes through it.
     pub keyspace: Keyspace,
+    /// Reused for the engine key of single-key reads, saving an allocation per GET.
+    key_buf: Vec<u8>,
 }
 
 impl Session {
@@ -51,7 +53,14 @@ impl Session {
             quit: false,
             keyspace: Keyspace::new(principal.as_ref().map_or("", |p| &p.tenant)),
             principal,
+            key_buf: Vec::new(),
         }
+    }
+
+    /// The engine key of `client_key`, in the session's reused buffer.
+    pub(crate) fn engine_key(&mut self, client_key: &[u8]) -> &[u8] {
+        self.keyspace.key_into(client_key, &mut self.key_buf);
+        &self.key_buf
     }
 }
 
@@ -473,25 +482,18 @@ const MAX_INLINE_KEYS: usize = 64;
 /// Requests cheap enough to run on an async worker: point reads of a few keys and replies
 /// that touch no storage.
 pub(crate) fn is_point_read(args: &[Vec<u8>]) -> bool {
-    let name = &args[0];
-    let single = [
-        "get",
-        "strlen",
-        "type",
-        "ping",
-        "echo",
-        "ttl",
-        "pttl",
-        "expiretime",
-        "pexpiretime",
-    ];
-    let multi = ["mget", "exists"];
-    let is = |names: &[&str]| {
-        names
-            .iter()
-            .any(|n| n.as_bytes().eq_ignore_ascii_case(name))
-    };
-    is(&single) || (is(&multi) && args.len() <= MAX_INLINE_KEYS + 1)
+    // The common case without the table lookup (`execute` does that once more anyway).
+    if args[0].eq_ignore_ascii_case(b"get") {
+        return true;
+    }
+    match lookup(&args[0]).map(|spec| spec.name) {
+        Some(
+            "get" | "strlen" | "type" | "ping" | "echo" | "ttl" | "pttl" | "expiretime"
+            | "pexpiretime",
+        ) => true,
+        Some("mget" | "exists") => args.len() <= MAX_INLINE_KEYS + 1,
+        _ => false,
+    }
 }
 
 /// A plain SET or an MSET of a few keys: bounded work that reads nothing (the connection may
@@ -504,30 +506,58 @@ pub(crate) fn lookup(name: &[u8]) -> Option<&'static Spec> {
     position(name).map(|i| &COMMANDS[i])
 }
 
-/// Index of a command in [`COMMANDS`] (the metrics label index).
-pub(crate) fn position(name: &[u8]) -> Option<usize> {
+/// Longest command name in [`COMMANDS`]; anything longer is unknown without a look.
+const LONGEST_NAME: usize = 16;
+
+/// A name of at most [`LONGEST_NAME`] bytes as one big-endian integer, lower-cased and
+/// zero-padded. Names hold no zero bytes, so integer order is the names' byte order.
+fn packed(name: &[u8]) -> Option<u128> {
+    let mut buf = [0u8; LONGEST_NAME];
+    buf.get_mut(..name.len())?.copy_from_slice(name);
+    buf.make_ascii_lowercase();
+    Some(u128::from_be_bytes(buf))
+}
+
+/// [`COMMANDS`]' names, packed, in table order (so sorted).
+static PACKED_NAMES: LazyLock<Box<[u128]>> = LazyLock::new(|| {
     COMMANDS
         .iter()
-        .position(|spec| spec.name.as_bytes().eq_ignore_ascii_case(name))
+        .map(|spec| packed(spec.name.as_bytes()).expect("command names fit LONGEST_NAME"))
+        .collect()
+});
+
+/// Index of a command in [`COMMANDS`] (the metrics label index). Every request asks this
+/// (up to three times), so it is a binary search over integers, not a scan with
+/// case-insensitive string compares (callgrind: ~170-560 instructions per call before).
+pub(crate) fn position(name: &[u8]) -> Option<usize> {
+    let index = PACKED_NAMES.binary_search(&packed(name)?).ok()?;
+    // Zero padding would let `get\0` match `get`: the lengths must agree too.
+    (COMMANDS[index].name.len() == name.len()).then_some(index)
 }
 
 /// Runs one command and returns its reply (errors included), timing it for `/metrics`.
 pub(crate) fn execute(shared: &Shared, session: &mut Session, args: &[Vec<u8>]) -> Value {
     let started = Instant::now();
     let index = args.first().and_then(|name| position(name));
-    let reply = execute_untimed(shared, session, args);
+    let reply = execute_untimed(shared, session, args, index, started);
     shared
         .metrics
         .resp_command(index, matches!(reply, Value::Error(_)), started.elapsed());
     reply
 }
 
-fn execute_untimed(shared: &Shared, session: &mut Session, args: &[Vec<u8>]) -> Value {
+fn execute_untimed(
+    shared: &Shared,
+    session: &mut Session,
+    args: &[Vec<u8>],
+    index: Option<usize>,
+    started: Instant,
+) -> Value {
     Stats::add(&shared.stats.commands_processed, 1);
-    let Some(name) = args.first() else {
+    if args.is_empty() {
         return Value::Error("ERR empty command".into());
-    };
-    let Some(spec) = lookup(name) else {
+    }
+    let Some(spec) = index.map(|i| &COMMANDS[i]) else {
         if session.principal.is_none() {
             return error_reply(&CommandError::NoAuth);
         }
@@ -538,9 +568,8 @@ fn execute_untimed(shared: &Shared, session: &mut Session, args: &[Vec<u8>]) -> 
     }
     {
         let mut state = session.client.state.lock();
-        state.last_command.clear();
-        state.last_command.push_str(spec.name);
-        state.last_active = Some(Instant::now());
+        state.last_command = spec.name;
+        state.last_active = Some(started);
     }
     let argc = i64::try_from(args.len()).unwrap_or(i64::MAX);
     let arity_ok = if spec.arity >= 0 {
@@ -607,6 +636,44 @@ mod tests {
         assert!(COMMANDS.windows(2).all(|w| w[0].name < w[1].name));
         assert_eq!(lookup(b"GeT").map(|s| s.name), Some("get"));
         assert!(lookup(b"nope").is_none());
+        for (i, spec) in COMMANDS.iter().enumerate() {
+            assert!(spec.name.len() <= LONGEST_NAME, "{}", spec.name);
+            assert_eq!(position(spec.name.to_ascii_uppercase().as_bytes()), Some(i));
+        }
+        assert!(position(b"").is_none());
+        assert!(position(b"get\0").is_none());
+        assert!(position(b"\0get").is_none());
+        assert!(position(&[b'g'; LONGEST_NAME + 1]).is_none());
+    }
+
+    #[test]
+    fn point_reads_are_the_bounded_reads_only() {
+        let args = |a: &[&str]| a.iter().map(|s| s.as_bytes().to_vec()).collect::<Vec<_>>();
+        for read in [
+            &["GeT", "k"][..],
+            &["get", "k"],
+            &["STRLEN", "k"],
+            &["ping"],
+            &["ttl", "k"],
+        ] {
+            assert!(is_point_read(&args(read)), "{read:?}");
+        }
+        for other in [
+            &["set", "k", "v"][..],
+            &["scan", "0"],
+            &["del", "k"],
+            &["nope"],
+            &["get\0", "k"],
+        ] {
+            assert!(!is_point_read(&args(other)), "{other:?}");
+        }
+        let mut mget = vec!["mget".to_string()];
+        mget.extend((0..MAX_INLINE_KEYS).map(|i| format!("k{i}")));
+        let refs: Vec<&str> = mget.iter().map(String::as_str).collect();
+        assert!(is_point_read(&args(&refs)));
+        mget.push("one-too-many".into());
+        let refs: Vec<&str> = mget.iter().map(String::as_str).collect();
+        assert!(!is_point_read(&args(&refs)));
     }
 
     #[test]

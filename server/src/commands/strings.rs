@@ -12,13 +12,13 @@ fn bulk_or_null(value: Option<Vec<u8>>) -> Value {
 }
 
 pub(super) fn get(shared: &Shared, session: &mut Session, args: &[Vec<u8>]) -> Reply {
-    Ok(bulk_or_null(shared.db.get(session.keyspace.key(&args[1]))?))
+    Ok(bulk_or_null(shared.db.get(session.engine_key(&args[1]))?))
 }
 
 pub(super) fn strlen(shared: &Shared, session: &mut Session, args: &[Vec<u8>]) -> Reply {
     let len = shared
         .db
-        .get(session.keyspace.key(&args[1]))?
+        .get(session.engine_key(&args[1]))?
         .map_or(0, |v| v.len());
     Ok(Value::Integer(i64::try_from(len).unwrap_or(i64::MAX)))
 }

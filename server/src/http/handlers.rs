@@ -1,5 +1,5 @@
-//! Route handlers. Every engine call runs on the blocking pool (it may read disk or fsync),
-//! never on an async worker.
+//! Route handlers. Engine calls run on the blocking pool (they may read disk or fsync),
+//! except definition and hover, which run on the async worker itself (see [`query`]).
 
 use std::sync::Arc;
 
@@ -118,14 +118,22 @@ pub(crate) async fn query(
 ) -> Result<Response, ApiError> {
     let (project, version) = version_path(path)?;
     let q = build_query(kind, &query_params(raw)?)?;
-    let body = blocking(move || {
+    let answer = move || {
         let t = Target::version(&principal.tenant, &project, &version);
         if shared.scip.resolve_version(&t)?.is_none() {
             return Err(not_found(&project, &version));
         }
         Ok(scip_api::run(&shared.scip, &t, &q, false)?)
-    })
-    .await?;
+    };
+    // Definition and hover are the editor's per-keystroke queries: a few cached point
+    // reads, cheaper than the hand-off to the blocking pool, which under 64 concurrent
+    // requests also grows to dozens of threads contending for the cores (benches/RESULTS.md
+    // "HTTP"). As with RESP GET, the price is that a read missing the page cache, or a
+    // position fanning out to many symbols, holds this worker's other connections meanwhile.
+    let body = match kind {
+        Kind::Definition | Kind::Hover => answer()?,
+        _ => blocking(answer).await?,
+    };
     Ok(ok_json(body))
 }
 

@@ -4,6 +4,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use super::sharded::{SHARDS, shard};
+
 /// Bucket upper bounds in microseconds: 50 µs to 10 s, roughly 1-2.5-5 per decade, so both
 /// sub-millisecond point reads and multi-second uploads land in a meaningful bucket.
 pub const BUCKETS_MICROS: [u64; 17] = [
@@ -11,11 +13,19 @@ pub const BUCKETS_MICROS: [u64; 17] = [
     1_000_000, 2_500_000, 5_000_000, 10_000_000,
 ];
 
+/// A histogram, sharded per thread like [`super::sharded::Counter`] (every RESP command
+/// observes one, from both workers at once).
 #[derive(Debug, Default)]
 pub struct Histogram {
+    shards: [Shard; SHARDS],
+}
+
+/// One thread's counts, on cache lines of its own.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+struct Shard {
     /// Non-cumulative counts per bucket; the last slot is `+Inf`.
     buckets: [AtomicU64; BUCKETS_MICROS.len() + 1],
-    count: AtomicU64,
     sum_micros: AtomicU64,
 }
 
@@ -32,30 +42,37 @@ impl Histogram {
     pub fn observe(&self, elapsed: Duration) {
         let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
         let slot = BUCKETS_MICROS.partition_point(|&b| b < micros);
-        self.buckets[slot].fetch_add(1, Ordering::Relaxed);
-        self.count.fetch_add(1, Ordering::Relaxed);
-        self.sum_micros.fetch_add(micros, Ordering::Relaxed);
+        let shard = &self.shards[shard()];
+        shard.buckets[slot].fetch_add(1, Ordering::Relaxed);
+        shard.sum_micros.fetch_add(micros, Ordering::Relaxed);
     }
 
+    /// Observations so far (the sum of every bucket).
     pub fn count(&self) -> u64 {
-        self.count.load(Ordering::Relaxed)
+        self.shards
+            .iter()
+            .flat_map(|s| &s.buckets)
+            .fold(0u64, |n, b| n.wrapping_add(b.load(Ordering::Relaxed)))
     }
 
     pub fn snapshot(&self) -> HistogramSnapshot {
-        let mut total = 0;
-        let cumulative = self
-            .buckets
-            .iter()
-            .map(|b| {
-                total += b.load(Ordering::Relaxed);
+        let mut total = 0u64;
+        let cumulative = (0..=BUCKETS_MICROS.len())
+            .map(|i| {
+                for shard in &self.shards {
+                    total = total.wrapping_add(shard.buckets[i].load(Ordering::Relaxed));
+                }
                 total
             })
             .collect();
+        let sum_micros = self.shards.iter().fold(0u64, |n, s| {
+            n.wrapping_add(s.sum_micros.load(Ordering::Relaxed))
+        });
         HistogramSnapshot {
             cumulative,
             // `+Inf` must equal the count; taking it from the buckets keeps them consistent.
             count: total,
-            sum_micros: self.sum_micros.load(Ordering::Relaxed),
+            sum_micros,
         }
     }
 }
@@ -77,5 +94,15 @@ mod tests {
         assert_eq!(*s.cumulative.last().unwrap(), 3);
         assert_eq!(s.count, 3);
         assert_eq!(s.sum_micros, 50 + 51 + 100_000_000);
+        assert_eq!(h.count(), 3);
+        // Observations from other threads land in other shards and still add up.
+        std::thread::scope(|scope| {
+            for _ in 0..4 {
+                scope.spawn(|| h.observe(Duration::from_micros(200)));
+            }
+        });
+        let s = h.snapshot();
+        assert_eq!((s.count, h.count()), (7, 7));
+        assert_eq!(s.cumulative[2] - s.cumulative[1], 4);
     }
 }

@@ -5,6 +5,7 @@
 
 mod histogram;
 pub(crate) mod render;
+pub(crate) mod sharded;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;

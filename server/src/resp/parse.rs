@@ -48,7 +48,16 @@ pub struct RequestParser {
     /// blank lines). They are reported as part of the next command's length.
     skipped: usize,
     state: State,
+    /// Argument lists of executed commands, handed back with [`RequestParser::recycle`]:
+    /// the fast path refills them instead of allocating a list and every argument anew.
+    pool: Vec<Vec<Vec<u8>>>,
 }
+
+/// Most argument lists kept for reuse (one pipeline's worth).
+const POOL_LISTS: usize = 16;
+/// Argument lists holding more than this much capacity are freed, not kept, so an idle
+/// connection holds at most `POOL_LISTS` times this.
+const POOL_LIST_BYTES: usize = 1024;
 
 #[derive(Debug, Default)]
 enum State {
@@ -89,6 +98,17 @@ impl RequestParser {
             limits,
             skipped: 0,
             state: State::Start,
+            pool: Vec::new(),
+        }
+    }
+
+    /// Gives an executed command's buffers back for the next requests to reuse.
+    pub fn recycle(&mut self, command: Command) {
+        let args = command.args;
+        let bytes = args.iter().map(Vec::capacity).sum::<usize>()
+            + args.capacity() * std::mem::size_of::<Vec<u8>>();
+        if self.pool.len() < POOL_LISTS && bytes <= POOL_LIST_BYTES {
+            self.pool.push(args);
         }
     }
 
@@ -102,6 +122,14 @@ impl RequestParser {
     pub fn parse(&mut self, buf: &[u8]) -> Result<Option<(Command, usize)>, ProtocolError> {
         if buf.len() < self.examined() {
             self.reset();
+        }
+        if matches!(self.state, State::Start) && buf.get(self.skipped) == Some(&b'*') {
+            let mut args = self.pool.pop().unwrap_or_default();
+            if let Some(end) = complete_array(buf, self.skipped, &self.limits, &mut args) {
+                self.reset();
+                return Ok(Some((Command { args }, end)));
+            }
+            self.pool.push(args);
         }
         loop {
             match self.step(buf) {
@@ -292,6 +320,53 @@ fn array_body(
     ))
 }
 
+/// The fast path for the usual case, a whole well-formed multibulk request already in
+/// the buffer: one pass, no state saved. `None` for anything else (incomplete, empty,
+/// malformed, over a limit), which the state machine then handles, errors included, so
+/// this never changes what is accepted. Callgrind (redis-benchmark GET/SET -P 16): the
+/// state machine cost about 1,000 instructions per request.
+fn complete_array(
+    buf: &[u8],
+    start: usize,
+    limits: &Limits,
+    args: &mut Vec<Vec<u8>>,
+) -> Option<usize> {
+    let (count, mut pos) = header(buf, start + 1).ok()??;
+    let count = usize::try_from(count)
+        .ok()
+        .filter(|&count| count > 0 && count <= limits.max_array_len)?;
+    // Every argument takes at least 6 bytes (`$0\r\n\r\n`): a claimed count the buffer
+    // cannot hold is incomplete, and the allocation below stays within what arrived.
+    if (buf.len() - pos) / 6 < count {
+        return None;
+    }
+    args.reserve(count.saturating_sub(args.len()));
+    for i in 0..count {
+        if buf.get(pos) != Some(&b'$') {
+            return None;
+        }
+        let (len, next) = header(buf, pos + 1).ok()??;
+        let len = usize::try_from(len)
+            .ok()
+            .filter(|&len| len <= limits.max_bulk_len)?;
+        let end = next.checked_add(len)?;
+        if buf.get(end..end.checked_add(2)?)? != b"\r\n" {
+            return None;
+        }
+        let data = &buf[next..end];
+        match args.get_mut(i) {
+            Some(arg) => {
+                arg.clear();
+                arg.extend_from_slice(data);
+            }
+            None => args.push(data.to_vec()),
+        }
+        pos = end + 2;
+    }
+    args.truncate(count);
+    Some(pos)
+}
+
 /// Reads a `<integer>\r\n` header starting at `from`. `Err` when it can never
 /// become valid, `Ok(None)` when it is not complete yet.
 fn header(buf: &[u8], from: usize) -> Result<Option<(i64, usize)>, ()> {
@@ -311,5 +386,53 @@ fn header(buf: &[u8], from: usize) -> Result<Option<(i64, usize)>, ()> {
             Ok(Some((value, from + cr + 2)))
         }
         Some(_) => Err(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(command: &Command) -> Vec<&[u8]> {
+        command.args.iter().map(Vec::as_slice).collect()
+    }
+
+    #[test]
+    fn recycled_buffers_never_leak_old_arguments() {
+        let mut parser = RequestParser::default();
+        let first = b"*3\r\n$3\r\nSET\r\n$5\r\nkey:1\r\n$10\r\nvalue-long\r\n";
+        let (command, used) = parser.parse(first).unwrap().unwrap();
+        assert_eq!(used, first.len());
+        assert_eq!(args(&command), [&b"SET"[..], b"key:1", b"value-long"]);
+        parser.recycle(command);
+        // Fewer and shorter arguments into the recycled lists.
+        let second = b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n";
+        let (command, used) = parser.parse(second).unwrap().unwrap();
+        assert_eq!(used, second.len());
+        assert_eq!(args(&command), [&b"GET"[..], b"k"]);
+        parser.recycle(command);
+        // More arguments than the recycled list held.
+        let third = b"*4\r\n$4\r\nMSET\r\n$1\r\na\r\n$0\r\n\r\n$2\r\nbb\r\n";
+        let (command, _) = parser.parse(third).unwrap().unwrap();
+        assert_eq!(args(&command), [&b"MSET"[..], b"a", b"", b"bb"]);
+        parser.recycle(command);
+        // A request cut short falls back to the state machine and completes later.
+        let whole = b"*2\r\n$4\r\nECHO\r\n$3\r\nabc\r\n";
+        assert!(parser.parse(&whole[..20]).unwrap().is_none());
+        let (command, used) = parser.parse(whole).unwrap().unwrap();
+        assert_eq!(
+            (args(&command), used),
+            (vec![&b"ECHO"[..], b"abc"], whole.len())
+        );
+        // Big buffers are not kept.
+        parser.recycle(Command {
+            args: vec![vec![0; POOL_LIST_BYTES + 1]],
+        });
+        assert!(
+            parser
+                .pool
+                .iter()
+                .all(|a| a.iter().all(|v| v.capacity() <= POOL_LIST_BYTES))
+        );
     }
 }
