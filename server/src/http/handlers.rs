@@ -131,7 +131,11 @@ pub(crate) async fn query(
     // "HTTP"). As with RESP GET, the price is that a read missing the page cache, or a
     // position fanning out to many symbols, holds this worker's other connections meanwhile.
     let body = match kind {
-        Kind::Definition | Kind::Hover => answer()?,
+        // A panic becomes a 500 here, as `blocking` makes it one for the pool.
+        Kind::Definition | Kind::Hover => {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(answer))
+                .map_err(|_| ApiError::Internal("query panicked".into()))??
+        }
         _ => blocking(answer).await?,
     };
     Ok(ok_json(body))
