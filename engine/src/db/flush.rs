@@ -66,7 +66,7 @@ impl DbInner {
     /// Writes `imm` as an L0 table and installs it.
     fn flush_memtable(&self, imm: &Arc<Memtable>) -> Result<()> {
         let table = self.write_l0_table(imm)?;
-        let _g = self.sv_install.lock();
+        let install = self.sv_install.lock();
         let cur = self.current_sv();
         let remaining: Vec<Arc<Memtable>> = cur
             .imms
@@ -92,7 +92,8 @@ impl DbInner {
             }
             None => Vec::new(),
         };
-        // The WAL segment is deleted only after a later manifest edit (see VersionSet).
+        // The WAL segment may go only once a later manifest edit is durable (see
+        // VersionSet): `seal` below writes that edit right away.
         let obsolete = vec![wal_name(imm.wal_number())];
         let version = match self.versions.log_and_apply(edit, added, obsolete) {
             Ok(v) => v,
@@ -110,6 +111,14 @@ impl DbInner {
             imms: remaining,
             version,
         });
+        drop(install);
+        // The flush itself is done and durable; a failure here only keeps the segment until
+        // the next edit (or open). A failed sync still poisons, like any manifest sync.
+        if let Err(e) = self.versions.seal()
+            && !e.is_no_space()
+        {
+            self.poison(&e);
+        }
         Ok(())
     }
 
