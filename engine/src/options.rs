@@ -44,6 +44,13 @@ pub struct Options {
     pub block_cache_bytes: usize,
     /// Leveled compaction and the codec of each level.
     pub compaction: CompactionOptions,
+    /// Train a zstd dictionary on each memtable being flushed and write its L0 table with
+    /// it, when `table.codec` is zstd and `table.dictionary` is unset (default false). For
+    /// data written once and then only read, whose first table is often its last (a SCIP
+    /// upload settles in one L0 table): on 32 KiB blocks of SCIP data, zstd-3 with a 64 KiB
+    /// dictionary is ~30% smaller than plain zstd-3 at the same speed, for a few hundred
+    /// milliseconds of training per flush. Too little data to train on writes plain zstd.
+    pub flush_dictionary: bool,
     /// A custom storage backend (fault injection, raw volumes); `None` uses the filesystem at
     /// the path given to `Db::open`.
     pub storage: Option<Arc<dyn Storage>>,
@@ -67,6 +74,7 @@ impl Default for Options {
             read_path: ReadPath::Mmap,
             block_cache_bytes: crate::cache::DEFAULT_CAPACITY,
             compaction: CompactionOptions::default(),
+            flush_dictionary: false,
             storage: None,
             dedup: None,
             clock: Arc::new(crate::clock::SystemClock),

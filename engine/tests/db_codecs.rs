@@ -135,3 +135,72 @@ fn each_level_uses_its_codec_and_everything_round_trips() {
         disk as f64 / raw as f64
     );
 }
+
+/// Writes `n` records with `flush_dictionary` on or off, flushes, and returns each L0
+/// table's block codecs and file size, with the open store.
+fn flushed(n: u64, flush_dictionary: bool) -> (Vec<(Vec<u8>, u64)>, tempfile::TempDir, Db) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(
+        dir.path(),
+        Options {
+            sync: SyncMode::Never,
+            table: TableOptions {
+                block_size: 4096,
+                codec: scipkv_engine::sstable::Codec::Zstd { level: 3 },
+                ..TableOptions::default()
+            },
+            compaction: CompactionOptions {
+                auto: false,
+                ..CompactionOptions::default()
+            },
+            flush_dictionary,
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    for i in 0..n {
+        db.put(i.to_be_bytes(), record(i)).unwrap();
+    }
+    db.flush().unwrap();
+    let tables = db
+        .tables()
+        .iter()
+        .map(|t| {
+            assert_eq!(t.level, 0);
+            (t.table.data_block_codecs().unwrap(), t.file_size)
+        })
+        .collect();
+    (tables, dir, db)
+}
+
+#[test]
+fn flush_dictionary_writes_the_l0_table_with_a_trained_dictionary() {
+    let n = 20_000;
+    let (with, _d1, db) = flushed(n, true);
+    let (without, _d2, _) = flushed(n, false);
+    assert_eq!((with.len(), without.len()), (1, 1));
+    let (codecs, size) = &with[0];
+    let last = codecs.len() - 1;
+    for (i, c) in codecs.iter().enumerate() {
+        assert!(
+            *c == ZSTD_DICT || (i == last && *c == RAW),
+            "block {i} uses codec {c}"
+        );
+    }
+    assert!(without[0].0.iter().all(|c| *c != ZSTD_DICT));
+    assert!(
+        *size < without[0].1,
+        "with a dictionary {size} B, without {} B",
+        without[0].1
+    );
+    for i in 0..n {
+        assert_eq!(db.get(i.to_be_bytes()).unwrap(), Some(record(i)), "key {i}");
+    }
+    // Too little data to train on: plain zstd, no error.
+    let (small, _d3, db) = flushed(20, true);
+    assert!(
+        small[0].0.iter().all(|c| *c == ZSTD || *c == RAW),
+        "{small:?}"
+    );
+    assert_eq!(db.get(3u64.to_be_bytes()).unwrap(), Some(record(3)));
+}

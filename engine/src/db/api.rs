@@ -36,7 +36,8 @@ const MAX_BATCH_BYTES: usize = 512 << 20;
 impl Db {
     /// Stores `value` under `key`. Returns once durable per [`crate::SyncMode`].
     pub fn put(&self, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) -> Result<()> {
-        let mut b = WriteBatch::new();
+        let (key, value) = (key.as_ref(), value.as_ref());
+        let mut b = WriteBatch::with_capacity(1, key.len() + value.len());
         b.put(key, value);
         self.write(b)
     }
@@ -57,7 +58,8 @@ impl Db {
 
     /// Deletes `key` (a tombstone; absent keys are fine).
     pub fn delete(&self, key: impl AsRef<[u8]>) -> Result<()> {
-        let mut b = WriteBatch::new();
+        let key = key.as_ref();
+        let mut b = WriteBatch::with_capacity(1, key.len());
         b.delete(key);
         self.write(b)
     }

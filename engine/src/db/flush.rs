@@ -66,7 +66,7 @@ impl DbInner {
     /// Writes `imm` as an L0 table and installs it.
     fn flush_memtable(&self, imm: &Arc<Memtable>) -> Result<()> {
         let table = self.write_l0_table(imm)?;
-        let _g = self.sv_install.lock();
+        let install = self.sv_install.lock();
         let cur = self.current_sv();
         let remaining: Vec<Arc<Memtable>> = cur
             .imms
@@ -92,7 +92,8 @@ impl DbInner {
             }
             None => Vec::new(),
         };
-        // The WAL segment is deleted only after a later manifest edit (see VersionSet).
+        // The WAL segment may go only once a later manifest edit is durable (see
+        // VersionSet): `seal` below writes that edit right away.
         let obsolete = vec![wal_name(imm.wal_number())];
         let version = match self.versions.log_and_apply(edit, added, obsolete) {
             Ok(v) => v,
@@ -110,6 +111,14 @@ impl DbInner {
             imms: remaining,
             version,
         });
+        drop(install);
+        // The flush itself is done and durable; a failure here only keeps the segment until
+        // the next edit (or open). A failed sync still poisons, like any manifest sync.
+        if let Err(e) = self.versions.seal()
+            && !e.is_no_space()
+        {
+            self.poison(&e);
+        }
         Ok(())
     }
 
@@ -118,16 +127,10 @@ impl DbInner {
         if mem.is_empty() {
             return Ok(None);
         }
+        let table_opts = flush_table_options(&self.opts, mem)?;
         let number = self.versions.new_file_number();
         let name = table_name(number);
-        let t = build_table(
-            &*self.storage,
-            &name,
-            number,
-            mem,
-            &self.opts.table,
-            &self.cache,
-        );
+        let t = build_table(&*self.storage, &name, number, mem, &table_opts, &self.cache);
         if t.is_err() {
             let _ = self.storage.remove(&name);
         }
@@ -143,6 +146,41 @@ impl DbInner {
             Arc::clone(&self.storage),
         ))))
     }
+}
+
+/// Blocks sampled from a memtable to train its table's dictionary.
+const FLUSH_DICTIONARY_SAMPLES: usize = 128;
+
+/// The layout of `mem`'s L0 table: `opts.table`, plus a dictionary trained on `mem` when
+/// [`Options::flush_dictionary`](crate::Options::flush_dictionary) asks for one. Sized like
+/// compaction's dictionaries (at most a sixteenth of a table); plain zstd when there is too
+/// little data to train on.
+fn flush_table_options(
+    opts: &crate::Options,
+    mem: &Arc<Memtable>,
+) -> Result<crate::sstable::TableOptions> {
+    use crate::sstable::{Codec, MIN_DICTIONARY_LEN, sample_entry_blocks, train_dictionary};
+    let mut t = opts.table.clone();
+    if !opts.flush_dictionary || t.dictionary.is_some() || !matches!(t.codec, Codec::Zstd { .. }) {
+        return Ok(t);
+    }
+    let max_dict = usize::try_from(opts.compaction.target_table_bytes / 16)
+        .unwrap_or(usize::MAX)
+        .min(opts.compaction.max_dictionary_bytes);
+    if max_dict < MIN_DICTIONARY_LEN {
+        return Ok(t);
+    }
+    let samples = sample_entry_blocks(
+        &mut mem.iter(),
+        t.block_size,
+        t.restart_interval,
+        mem.approximate_bytes(),
+        FLUSH_DICTIONARY_SAMPLES,
+    )?;
+    if let Ok(dict) = train_dictionary(&samples, max_dict) {
+        t.dictionary = Some(dict.into());
+    }
+    Ok(t)
 }
 
 /// Writes every entry of `mem` to table `name`, syncs it and the directory, and opens it.

@@ -35,7 +35,7 @@ impl DbInner {
                 None => sv.version.get(key, seq)?,
             },
         };
-        Ok(found.and_then(|l| l.live(self.now_ms())))
+        Ok(found.and_then(|l| l.live_with(|| self.now_ms())))
     }
 
     /// Like `get_at` for every key, with the table level batched: see [`tables_multi_get`].

@@ -70,12 +70,18 @@ impl Lookup {
 
     /// The value and its expiry as a reader at `now_ms` sees it: `None` if deleted or expired.
     pub fn live(self, now_ms: u64) -> Option<(Vec<u8>, Option<u64>)> {
+        self.live_with(|| now_ms)
+    }
+
+    /// Like [`Lookup::live`], asking the clock only for an expiring entry: reading the
+    /// system clock on every point read is a measurable share of a cached read.
+    pub fn live_with(self, now_ms: impl FnOnce() -> u64) -> Option<(Vec<u8>, Option<u64>)> {
         match self {
             Lookup::Value(v) => Some((v, None)),
             Lookup::Expiring {
                 expires_at_ms,
                 value,
-            } => (!is_expired(expires_at_ms, now_ms)).then_some((value, Some(expires_at_ms))),
+            } => (!is_expired(expires_at_ms, now_ms())).then_some((value, Some(expires_at_ms))),
             Lookup::Deleted => None,
         }
     }

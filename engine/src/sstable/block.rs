@@ -82,12 +82,16 @@ impl BlockBuilder {
 
 /// A decoded, verified block. Cheap to clone: iterators hold their own clone, so they outlive
 /// the table's borrow and can later come from a shared block cache.
+///
+/// The restart array is read in place from `data` (validated once here): a block-cache hit
+/// wraps the cached bytes without allocating.
 #[derive(Debug, Clone)]
 pub struct Block {
     pub(super) data: Arc<[u8]>,
     /// Start of the restart array: entries live in `data[..entries_end]`.
     pub(super) entries_end: usize,
-    pub(super) restarts: Arc<[u32]>,
+    /// Number of restart points (at least 1).
+    pub(super) num_restarts: usize,
     /// File and block offset, for corruption reports.
     pub(super) file: Arc<str>,
     pub(super) offset: u64,
@@ -119,12 +123,9 @@ impl Block {
         if count == 0 || entries_end == 0 {
             return Err(corrupt("empty block".into()));
         }
-        let restarts: Arc<[u32]> = data[entries_end..count_at]
-            .chunks_exact(4)
-            .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
-            .collect();
         let mut prev: Option<u32> = None;
-        for &r in restarts.iter() {
+        for c in data[entries_end..count_at].chunks_exact(4) {
+            let r = u32::from_le_bytes(c.try_into().expect("4 bytes"));
             let ok = match prev {
                 None => r == 0,
                 Some(p) => r > p && (r as usize) < entries_end,
@@ -137,9 +138,18 @@ impl Block {
         Ok(Block {
             data,
             entries_end,
-            restarts,
+            num_restarts: count,
             file,
             offset,
+        })
+    }
+
+    /// Offset of restart point `i` (`i < num_restarts`; validated at construction).
+    #[inline]
+    pub(super) fn restart(&self, i: usize) -> usize {
+        let at = self.entries_end + 4 * i;
+        self.data.get(at..at + 4).map_or(0, |b| {
+            u32::from_le_bytes(b.try_into().expect("4 bytes")) as usize
         })
     }
 }

@@ -20,6 +20,13 @@ pub struct BlockIter {
     value: (usize, usize),
 }
 
+/// An entry's header: shared key length, and where its key delta and value lie in the block.
+struct Header {
+    shared: usize,
+    delta: (usize, usize),
+    value: (usize, usize),
+}
+
 /// Where one decoded entry's value lies and where the next entry starts.
 struct Entry {
     value: (usize, usize),
@@ -59,8 +66,32 @@ impl BlockIter {
         )
     }
 
-    /// Decodes the entry at `off`, applying its key delta to `key`.
-    fn decode_at(&self, off: usize, key: &mut Vec<u8>) -> Result<Entry> {
+    /// Decodes the header of the entry at `off`: (shared, key delta range, value range).
+    /// Every length is bounded by the entries region; `shared` by `max_shared`.
+    #[inline]
+    fn decode_header(&self, off: usize, max_shared: usize) -> Result<Header> {
+        // Fast path: all three lengths are one-byte varints (short keys and values, the
+        // common case) and everything is in bounds; anything else takes the checked
+        // decoder below, which also produces the error.
+        if let Some(&[shared, unshared, vlen]) = self.block.data.get(off..off + 3)
+            && (shared | unshared | vlen) < 0x80
+            && off + 3 <= self.block.entries_end
+        {
+            let (shared, unshared, vlen) = (shared as usize, unshared as usize, vlen as usize);
+            let kstart = off + 3;
+            if shared <= max_shared && kstart + unshared + vlen <= self.block.entries_end {
+                return Ok(Header {
+                    shared,
+                    delta: (kstart, kstart + unshared),
+                    value: (kstart + unshared, kstart + unshared + vlen),
+                });
+            }
+        }
+        self.decode_header_checked(off, max_shared)
+    }
+
+    #[inline(never)]
+    fn decode_header_checked(&self, off: usize, max_shared: usize) -> Result<Header> {
         let entries = self
             .block
             .data
@@ -68,26 +99,50 @@ impl BlockIter {
             .ok_or_else(|| self.corrupt(off, "offset outside the entries"))?;
         let mut r = Reader::new(entries);
         let decoded = (|| {
-            let shared = r.varint_max(key.len() as u64, "shared key length")? as usize;
+            let shared = r.varint_max(max_shared as u64, "shared key length")? as usize;
             let unshared = r.varint_max(entries.len() as u64, "unshared key length")? as usize;
             let vlen = r.varint_max(entries.len() as u64, "value length")? as usize;
-            let delta = r.bytes(unshared, "key delta")?;
-            let vstart = r.pos();
+            let kstart = r.pos();
+            r.bytes(unshared, "key delta")?;
             r.bytes(vlen, "value")?;
-            Ok::<_, crate::coding::DecodeError>((shared, delta, vstart, vlen))
+            Ok::<_, crate::coding::DecodeError>((shared, kstart, unshared, vlen))
         })();
-        let (shared, delta, vstart, vlen) =
+        let (shared, kstart, unshared, vlen) =
             decoded.map_err(|e| self.corrupt(off + e.pos, e.what))?;
-        key.truncate(shared);
-        key.extend_from_slice(delta);
+        let delta = (off + kstart, off + kstart + unshared);
+        Ok(Header {
+            shared,
+            delta,
+            value: (delta.1, delta.1 + vlen),
+        })
+    }
+
+    /// Decodes the entry at `off`, applying its key delta to `key`.
+    #[inline]
+    fn decode_at(&self, off: usize, key: &mut Vec<u8>) -> Result<Entry> {
+        let h = self.decode_header(off, key.len())?;
+        key.truncate(h.shared);
+        key.extend_from_slice(&self.block.data[h.delta.0..h.delta.1]);
         if key.len() < TRAILER_LEN {
             return Err(self.corrupt(off, "key shorter than the internal-key trailer"));
         }
-        let value_start = off + vstart;
         Ok(Entry {
-            value: (value_start, value_start + vlen),
-            next: value_start + vlen,
+            value: h.value,
+            next: h.value.1,
         })
+    }
+
+    /// The whole key of the restart entry `i`, borrowed from the block (restart entries
+    /// carry whole keys: decoding with `max_shared` 0 enforces it).
+    #[inline]
+    fn restart_key(&self, i: usize) -> Result<&[u8]> {
+        let off = self.restart_offset(i);
+        let h = self.decode_header(off, 0)?;
+        let key = &self.block.data[h.delta.0..h.delta.1];
+        if key.len() < TRAILER_LEN {
+            return Err(self.corrupt(off, "key shorter than the internal-key trailer"));
+        }
+        Ok(key)
     }
 
     /// Steps to the entry at `next_off`; false at the end of the block.
@@ -105,11 +160,8 @@ impl BlockIter {
                 self.current = off;
                 self.next_off = e.next;
                 self.value = e.value;
-                while self
-                    .block
-                    .restarts
-                    .get(self.restart_index + 1)
-                    .is_some_and(|&r| r as usize <= off)
+                while self.restart_index + 1 < self.block.num_restarts
+                    && self.block.restart(self.restart_index + 1) <= off
                 {
                     self.restart_index += 1;
                 }
@@ -122,9 +174,10 @@ impl BlockIter {
         }
     }
 
+    #[inline]
     fn restart_offset(&self, i: usize) -> usize {
-        // `i` is always below `restarts.len()`, which Block::new guarantees is at least 1.
-        self.block.restarts.get(i).map_or(0, |&r| r as usize)
+        // `i` is always below `num_restarts`, which Block::new guarantees is at least 1.
+        self.block.restart(i)
     }
 
     fn seek_to_restart(&mut self, i: usize) {
@@ -134,16 +187,13 @@ impl BlockIter {
         self.current = self.block.entries_end;
     }
 
-    /// Index of the last restart whose key is `< target` (0 if none).
+    /// Index of the last restart whose key is `< target` (0 if none). Compares the keys
+    /// in place, without copying them.
     fn find_restart(&self, target: &[u8]) -> Result<usize> {
-        let (mut lo, mut hi) = (0, self.block.restarts.len() - 1);
-        let mut key = Vec::new();
+        let (mut lo, mut hi) = (0, self.block.num_restarts - 1);
         while lo < hi {
             let mid = lo + (hi - lo).div_ceil(2);
-            key.clear();
-            // Restart entries carry whole keys: decoding against an empty key enforces shared == 0.
-            self.decode_at(self.restart_offset(mid), &mut key)?;
-            if compare_internal(&key, target) == Ordering::Less {
+            if compare_internal(self.restart_key(mid)?, target) == Ordering::Less {
                 lo = mid;
             } else {
                 hi = mid - 1;
@@ -161,6 +211,10 @@ impl BlockIter {
             }
         };
         self.seek_to_restart(start);
+        if self.key.capacity() == 0 {
+            // One allocation for the scan instead of growth steps.
+            self.key.reserve(target.len() + 16);
+        }
         while self.parse_next()? {
             if compare_internal(&self.key, target) != Ordering::Less {
                 break;
@@ -182,7 +236,7 @@ impl InternalIterator for BlockIter {
     }
 
     fn seek_to_last(&mut self) -> Result<()> {
-        self.seek_to_restart(self.block.restarts.len() - 1);
+        self.seek_to_restart(self.block.num_restarts - 1);
         while self.parse_next()? && self.next_off < self.block.entries_end {}
         Ok(())
     }

@@ -11,9 +11,11 @@ use std::num::NonZeroU32;
 
 use zstd::zstd_safe::{self, CCtx, CDict, DCtx, DDict};
 
+use super::block::BlockBuilder;
 use super::blockio::read_block_bytes;
 use super::reader::Table;
 use crate::error::{Error, Result};
+use crate::iter::InternalIterator;
 
 /// Largest dictionary a writer accepts and a reader loads: bounds what a hostile dictionary
 /// handle can make `Table::open` allocate, and is far above useful sizes (zstd's own
@@ -76,6 +78,45 @@ pub fn sample_blocks(table: &Table, max_samples: usize) -> Result<Vec<Vec<u8>>> 
     (0..k)
         .map(|i| table.read_block_uncached(handles[i * n / k]))
         .collect()
+}
+
+/// Up to `max_samples` data blocks as a table builder would cut them from `it` (entries in
+/// table order, about `approx_bytes` of them), evenly spread, for [`train_dictionary`]
+/// before the table exists: a memtable flush trains its table's dictionary this way. Only
+/// the sampled blocks are built; the entries between them are just counted.
+pub fn sample_entry_blocks(
+    it: &mut dyn InternalIterator,
+    block_size: usize,
+    restart_interval: usize,
+    approx_bytes: usize,
+    max_samples: usize,
+) -> Result<Vec<Vec<u8>>> {
+    let block_size = block_size.max(1);
+    let stride = (approx_bytes / block_size / max_samples.max(1)).max(1);
+    let mut samples = Vec::new();
+    let mut b = BlockBuilder::new(restart_interval);
+    let (mut block, mut skipped) = (0usize, 0usize);
+    it.seek_to_first()?;
+    while it.valid() && samples.len() < max_samples {
+        if block % stride == 0 {
+            b.add(it.key(), it.value());
+            if b.estimated_size() >= block_size {
+                samples.push(b.finish());
+                block += 1;
+            }
+        } else {
+            skipped += it.key().len() + it.value().len();
+            if skipped >= block_size {
+                skipped = 0;
+                block += 1;
+            }
+        }
+        it.next()?;
+    }
+    if !b.is_empty() && samples.len() < max_samples {
+        samples.push(b.finish());
+    }
+    Ok(samples)
 }
 
 /// A dictionary prepared for compression at one level; one per table builder, because

@@ -25,7 +25,7 @@ pub use builder::TableBuilder;
 pub use codec::{Codec, decompress as decompress_block};
 pub use dict::{
     DictDecoder, DictEncoder, MAX_DICTIONARY_LEN, MIN_DICTIONARY_LEN, dictionary_id, sample_blocks,
-    train_dictionary,
+    sample_entry_blocks, train_dictionary,
 };
 pub use iter::TableIter;
 pub use properties::TableProperties;

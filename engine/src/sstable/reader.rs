@@ -249,21 +249,36 @@ impl Table {
 
     /// The newest entry of `user_key` with seq <= snapshot (checks the bloom filter first, then one index search and one data block).
     pub fn get(&self, user_key: &[u8], snapshot: u64) -> Result<Option<TableEntry>> {
-        match self.locate(user_key, snapshot)? {
+        self.get_target(
+            user_key,
+            &key::lookup_key(user_key, snapshot.min(MAX_SEQNO)),
+        )
+    }
+
+    /// [`Table::get`] with its seek key already built (`lookup_key(user_key, snapshot)`),
+    /// so a read that consults several tables builds it once.
+    pub(crate) fn get_target(&self, user_key: &[u8], target: &[u8]) -> Result<Option<TableEntry>> {
+        match self.locate_target(user_key, target)? {
             None => Ok(None),
-            Some(h) => self.get_in_block(self.read_block(h)?, user_key, snapshot),
+            Some(h) => self.search_block(self.read_block(h)?, user_key, target),
         }
     }
 
     /// The data block [`Table::get`] would search for `user_key`, or `None` when the filter
     /// or the index rules the key out (no data-block I/O).
     pub(crate) fn locate(&self, user_key: &[u8], snapshot: u64) -> Result<Option<BlockHandle>> {
+        self.locate_target(
+            user_key,
+            &key::lookup_key(user_key, snapshot.min(MAX_SEQNO)),
+        )
+    }
+
+    fn locate_target(&self, user_key: &[u8], target: &[u8]) -> Result<Option<BlockHandle>> {
         if !self.may_contain(user_key) {
             return Ok(None);
         }
-        let target = key::lookup_key(user_key, snapshot.min(MAX_SEQNO));
         let mut index = self.index_iter();
-        index.seek(&target)?;
+        index.seek(target)?;
         if !index.valid() {
             return Ok(None);
         }
@@ -280,8 +295,17 @@ impl Table {
         snapshot: u64,
     ) -> Result<Option<TableEntry>> {
         let target = key::lookup_key(user_key, snapshot.min(MAX_SEQNO));
+        self.search_block(block, user_key, &target)
+    }
+
+    fn search_block(
+        &self,
+        block: Block,
+        user_key: &[u8],
+        target: &[u8],
+    ) -> Result<Option<TableEntry>> {
         let mut data = BlockIter::new(block);
-        data.seek(&target)?;
+        data.seek(target)?;
         if !data.valid() {
             return Ok(None);
         }

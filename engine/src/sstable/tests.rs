@@ -288,6 +288,109 @@ fn blocks_match_the_model_at_every_restart_interval() {
     }
 }
 
+/// A block of raw entry bytes with the given restart offsets (no builder checks).
+fn raw_block(entries: &[u8], restarts: &[u32]) -> Vec<u8> {
+    let mut b = entries.to_vec();
+    for r in restarts {
+        b.extend_from_slice(&r.to_le_bytes());
+    }
+    b.extend_from_slice(&(restarts.len() as u32).to_le_bytes());
+    b
+}
+
+/// The entry decoder has a fast path for one-byte lengths and a checked path for the
+/// rest: malformed entries must be corruption on both, by seek, scan and restart search.
+#[test]
+fn malformed_entries_are_corruption_on_both_entry_decoders() {
+    let key = make_internal_key(b"key", 7, Kind::Put as u8);
+    let klen = key.len() as u8;
+    let entry = |shared: &[u8], unshared: &[u8], vlen: &[u8], tail: &[u8]| {
+        let mut e = [shared, unshared, vlen].concat();
+        e.extend_from_slice(tail);
+        e
+    };
+    let whole = [key.as_slice(), b"v"].concat();
+    let cases: Vec<(&str, Vec<u8>, Vec<u32>)> = vec![
+        // A restart entry may not share bytes with a previous key.
+        (
+            "shared at restart",
+            entry(&[1], &[klen], &[1], &whole),
+            vec![0],
+        ),
+        (
+            "shared at restart, long varint",
+            entry(&[0x81, 0], &[klen], &[1], &whole),
+            vec![0],
+        ),
+        (
+            "key past the end",
+            entry(&[0], &[klen + 40], &[1], &whole),
+            vec![0],
+        ),
+        (
+            "value past the end",
+            entry(&[0], &[klen], &[90], &whole),
+            vec![0],
+        ),
+        (
+            "value past the end, long varint",
+            entry(&[0], &[klen], &[0x90, 1], &whole),
+            vec![0],
+        ),
+        (
+            "key shorter than a trailer",
+            entry(&[0], &[3], &[0], b"abc"),
+            vec![0],
+        ),
+        (
+            // Second entry shares more than the first key has.
+            "shared beyond the previous key",
+            [
+                entry(&[0], &[klen], &[1], &whole),
+                entry(&[klen + 1], &[0], &[0], b""),
+            ]
+            .concat(),
+            vec![0],
+        ),
+        (
+            // The second restart's entry shares bytes: a scan can still decode it (against
+            // the previous key), the restart search must refuse it.
+            "malformed restart entry",
+            [
+                entry(&[0], &[klen], &[1], &whole),
+                entry(&[2], &[klen], &[1], &whole),
+            ]
+            .concat(),
+            vec![0, (3 + whole.len()) as u32],
+        ),
+    ];
+    let far = make_internal_key(b"zzz", 1, Kind::Put as u8);
+    for (what, entries, restarts) in cases {
+        let block = Block::new(raw_block(&entries, &restarts), "block".into(), 0).unwrap();
+        let mut it = BlockIter::new(block.clone());
+        let scan = (|| {
+            it.seek_to_first()?;
+            while it.valid() {
+                it.next()?;
+            }
+            Ok::<_, Error>(())
+        })();
+        let seek = BlockIter::new(block).seek(&far);
+        assert!(
+            matches!(seek, Err(Error::Corruption { .. })),
+            "{what}: seek gave {seek:?}"
+        );
+        if what == "malformed restart entry" {
+            assert!(scan.is_ok(), "{what}: scan gave {scan:?}");
+        } else {
+            assert!(
+                matches!(scan, Err(Error::Corruption { .. })),
+                "{what}: scan gave {scan:?}"
+            );
+        }
+    }
+}
+
 #[test]
 fn get_reads_one_data_block_and_the_filter_skips_absent_keys() {
     let entries: Vec<_> = (0..2000u32)

@@ -129,11 +129,13 @@ impl Version {
     /// Newest entry of `user_key` visible at `snapshot`, searching L0 newest first and then
     /// one candidate table per deeper level.
     pub fn get(&self, user_key: &[u8], snapshot: SeqNo) -> Result<Option<Lookup>> {
+        // Every table is searched with the same seek key: build it once.
+        let target = key::lookup_key(user_key, snapshot.min(key::MAX_SEQNO));
         for t in &self.levels[0] {
             if t.meta.smallest_seq > snapshot || !t.user_range_contains(user_key) {
                 continue;
             }
-            if let Some(found) = table_get(t, user_key, snapshot)? {
+            if let Some(found) = table_get(t, user_key, &target)? {
                 return Ok(Some(found));
             }
         }
@@ -141,7 +143,7 @@ impl Version {
             let Some(t) = find_in_level(level, user_key) else {
                 continue;
             };
-            if let Some(found) = table_get(t, user_key, snapshot)? {
+            if let Some(found) = table_get(t, user_key, &target)? {
                 return Ok(Some(found));
             }
         }
@@ -159,8 +161,8 @@ fn level_index(level: u32) -> Result<usize> {
     Ok(l)
 }
 
-fn table_get(t: &TableFile, user_key: &[u8], snapshot: SeqNo) -> Result<Option<Lookup>> {
-    match t.table.get(user_key, snapshot)? {
+fn table_get(t: &TableFile, user_key: &[u8], target: &[u8]) -> Result<Option<Lookup>> {
+    match t.table.get_target(user_key, target)? {
         None => Ok(None),
         Some(e) => Lookup::from_entry(e.kind, e.value)
             .map(Some)

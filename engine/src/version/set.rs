@@ -9,6 +9,8 @@
 //! from a torn write, so recovery drops it. Files that edit made obsolete (the WAL segment a
 //! flush replaced, the inputs of a compaction) are therefore removed only once a later record
 //! is durable; until then a dropped last edit loses nothing, because its inputs still exist.
+//! A flush does not wait for the next edit: [`VersionSet::seal`] appends an empty one at
+//! once, so the flushed WAL segment goes as soon as its edit is durable and no longer last.
 
 use std::collections::HashMap;
 use std::io;
@@ -174,6 +176,40 @@ impl VersionSet {
             let _ = self.storage.remove(&f);
         }
         Ok(new)
+    }
+
+    /// Removes at once what the last edit made obsolete, by making that edit not the last:
+    /// appends and syncs an edit that changes nothing (only the counters), so recovery can
+    /// no longer drop the previous one as a torn tail, then deletes the deferred files. A
+    /// flush calls it so its WAL segment (as large as a memtable) does not stay on disk until
+    /// the next flush or compaction. On error nothing is deleted (the files stay deferred)
+    /// and the next edit starts a fresh manifest, since the tail is in an unknown state; a
+    /// failed sync is reported like any manifest sync failure (the caller poisons).
+    pub fn seal(&self) -> Result<()> {
+        let mut m = self.manifest.lock();
+        if m.deferred.files.is_empty() && m.deferred.tables.is_empty() {
+            return Ok(());
+        }
+        let mut edit = VersionEdit {
+            log_number: Some(m.log_number),
+            last_seqno: Some(m.last_seqno),
+            ..Default::default()
+        };
+        let current = self.current();
+        if let Err((e, _)) = self.write_edit(&mut m, &mut edit, &current) {
+            m.roll = true;
+            return Err(e);
+        }
+        let due = std::mem::take(&mut m.deferred);
+        drop(m);
+        for t in due.tables {
+            t.mark_obsolete();
+        }
+        for f in due.files {
+            // A failure only leaks the file until the next open's cleanup.
+            let _ = self.storage.remove(&f);
+        }
+        Ok(())
     }
 
     /// Appends `edit` to the manifest and syncs it (or writes a fresh manifest). A failed

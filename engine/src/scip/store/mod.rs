@@ -142,6 +142,9 @@ impl ScipStore {
         let mut o = Options::default();
         o.table.codec = Codec::Zstd { level: 3 };
         o.table.block_size = 32 * 1024;
+        // An upload is written once and settles in one L0 table: give it the dictionary
+        // (see `Options::flush_dictionary`).
+        o.flush_dictionary = true;
         o
     }
 
