@@ -204,8 +204,15 @@ impl Inner {
         }
         let mut ex = extents.to_vec();
         let mut have: u64 = ex.iter().map(|e| e.blocks).sum();
+        let mut room = st
+            .space_limit
+            .map(|l| l.saturating_sub(st.sb.data_blocks() - st.alloc.free_blocks()));
         while have < need {
-            let want = (need - have).max(have.min(MAX_GROW_BLOCKS));
+            let mut want = (need - have).max(have.min(MAX_GROW_BLOCKS));
+            if let Some(r) = room {
+                want = want.min(r);
+            }
+            // Nothing when the limit leaves no room (`allocate(0)` is `None`).
             let Some(e) = st.alloc.allocate(want) else {
                 // Give back what this call took: never recorded nor published, so
                 // reusable at once.
@@ -213,6 +220,7 @@ impl Inner {
                 return Err(no_space("no free extents"));
             };
             have += e.blocks;
+            room = room.map(|r| r.saturating_sub(e.blocks));
             match ex.last_mut() {
                 Some(last) if last.end() == e.start => last.blocks += e.blocks,
                 _ => ex.push(e),

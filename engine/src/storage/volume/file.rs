@@ -222,6 +222,13 @@ impl VolumeWriter {
 impl WritableFile for VolumeWriter {
     fn append(&mut self, mut data: &[u8]) -> io::Result<()> {
         self.check()?;
+        // Blocks for the new bytes are taken now, as a file system's `write` takes them: a
+        // full volume fails the append, with nothing appended (the writer stays usable),
+        // rather than a later sync, which the engine must treat as fatal.
+        let need = (self.len + data.len() as u64).div_ceil(BLOCK);
+        if need > self.capacity_blocks() {
+            self.extents = self.vol.grow(self.id, &self.extents, need)?;
+        }
         while !data.is_empty() {
             if self.buf_len == self.buf.capacity() {
                 if self.buf.capacity() < BUFFER {

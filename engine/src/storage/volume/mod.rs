@@ -111,6 +111,9 @@ struct State {
     next_id: u64,
     failed: Option<String>,
     locked: bool,
+    /// Data blocks in use (allocated or waiting to be freed) beyond which growing fails
+    /// with "volume full" (`VolumeStorage::set_space_limit`).
+    space_limit: Option<u64>,
 }
 
 #[derive(Debug)]

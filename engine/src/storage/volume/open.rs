@@ -91,18 +91,32 @@ impl VolumeStorage {
     /// Opens the volume on `dev`: picks the superblock, replays the journal, rebuilds the
     /// allocator. Damaged metadata is `Error::Corruption`.
     pub fn open(dev: Arc<dyn Device>) -> Result<VolumeStorage> {
-        let raw = read_superblocks(&*dev).map_err(|e| Error::io("reading superblocks", e))?;
         let blocks = dev.len() / BLOCK;
-        let (sb, other_valid) =
-            match superblock::select([&raw[..BLOCK as usize], &raw[BLOCK as usize..]], blocks) {
-                Selected::Use { sb, other_valid } => (sb, other_valid),
-                Selected::Unformatted => {
-                    return Err(Error::InvalidArgument(
-                        "the device holds no volume (run `scipkv volume format`)".into(),
-                    ));
-                }
-                Selected::Invalid(why) => return Err(corrupt(0, why)),
-            };
+        let read = || -> Result<Selected> {
+            let raw = read_superblocks(&*dev).map_err(|e| Error::io("reading superblocks", e))?;
+            Ok(superblock::select(
+                [&raw[..BLOCK as usize], &raw[BLOCK as usize..]],
+                blocks,
+            ))
+        };
+        // Metadata that looks damaged is read once more before it is judged, so that a
+        // transient read error is not taken for damage (or for a torn write, which would
+        // silently drop an acknowledged commit).
+        let selected = match read()? {
+            s @ Selected::Use {
+                other_valid: true, ..
+            } => s,
+            _ => read()?,
+        };
+        let (sb, other_valid) = match selected {
+            Selected::Use { sb, other_valid } => (sb, other_valid),
+            Selected::Unformatted => {
+                return Err(Error::InvalidArgument(
+                    "the device holds no volume (run `scipkv volume format`)".into(),
+                ));
+            }
+            Selected::Invalid(why) => return Err(corrupt(0, why)),
+        };
         let j = sb.journal_blocks;
         if !other_valid {
             // The other copy may be a newer generation that went bad: its journal area
@@ -120,6 +134,10 @@ impl VolumeStorage {
         }
         let area = sb.area_start(sb.active_area());
         let replayed = match journal::replay(&*dev, area, j, sb.generation) {
+            Ok(r) if !r.torn => Ok(r),
+            _ => journal::replay(&*dev, area, j, sb.generation),
+        };
+        let replayed = match replayed {
             Ok(r) => r,
             Err(journal::ReplayError::Io(e)) => return Err(Error::io("reading the journal", e)),
             Err(journal::ReplayError::Corrupt { block, what }) => {
@@ -156,6 +174,7 @@ impl VolumeStorage {
             next_id,
             failed: None,
             locked: false,
+            space_limit: None,
         };
         let vol = VolumeStorage {
             inner: Arc::new(Inner {
@@ -222,6 +241,20 @@ impl VolumeStorage {
     pub fn with_batched_reads(self, on: bool) -> Self {
         self.inner.batched_reads.store(on, Relaxed);
         self
+    }
+
+    /// Makes the volume behave as if its data region held only `bytes` (rounded down to
+    /// blocks) in use at most: a file that would grow past it fails with "volume full", as
+    /// on a full volume, until the limit is lifted or files are removed. For tests of a full
+    /// volume (the fault suites), and to keep headroom on a shared device.
+    pub fn set_space_limit(&self, bytes: Option<u64>) {
+        self.inner.lock().space_limit = bytes.map(|b| b / BLOCK);
+    }
+
+    /// Data bytes in use (allocated to files, or freed and waiting for a commit).
+    pub fn used_bytes(&self) -> u64 {
+        let s = self.inner.lock();
+        (s.sb.data_blocks() - s.alloc.free_blocks()) * BLOCK
     }
 
     /// Counters and space figures.

@@ -160,7 +160,10 @@ pub fn apply(
             out.dropped += 1;
             continue;
         }
-        if hash_range(dev, &e.extents, e.from, e.to)? != e.sum {
+        // A mismatch is read once more: a transient read error must not drop the bytes.
+        if hash_range(dev, &e.extents, e.from, e.to)? != e.sum
+            && hash_range(dev, &e.extents, e.from, e.to)? != e.sum
+        {
             out.dropped += 1;
             continue;
         }
