@@ -1,56 +1,86 @@
-//! A full disk (the fault storage's capacity): writes fail with an error whose
-//! `is_no_space()` is true, the database is not poisoned, reads keep working, writes resume
-//! once space returns (no reopen), and after a power loss every acknowledged write, and no
-//! failed one, is there. `SCIPKV_SEED` reruns a failure.
+//! A full disk: writes fail with an error whose `is_no_space()` is true, the database is not
+//! poisoned, reads keep working, writes resume once space returns (no reopen), and after a
+//! power loss every acknowledged write, and no failed one, is there. Each test runs on the
+//! fault storage (its capacity) and on a raw volume (its space limit: a file that would grow
+//! past it fails with "volume full"). `SCIPKV_SEED` reruns a failure.
 
 mod common;
 mod fault_support;
 
 use common::{Rng, seed};
-use fault_support::{Model, model_vec, open, random_value, scan};
-use scipkv_engine::storage::fault::{CrashMode, FaultStorage};
+use fault_support::disk::{Disk, VolumeDisk};
+use fault_support::{Model, model_vec, random_value, scan};
+use scipkv_engine::storage::fault::FaultStorage;
 
 #[test]
 fn a_full_disk_fails_the_wal_append_cleanly_and_writes_resume_when_space_returns() {
-    let storage = FaultStorage::new(1);
-    let db = open(&storage).unwrap();
-    db.put(b"before", b"1").unwrap();
-    // Room for a little more than the next record's header, not the record.
-    storage.set_capacity(Some(storage.used_bytes() + 20));
-    let err = db.put(b"big", vec![7u8; 1000]).unwrap_err();
-    assert!(err.is_no_space(), "{err}");
-    assert!(!db.stats().poisoned);
-    // Reads go on; the failed write is not visible.
-    assert_eq!(db.get(b"before").unwrap().as_deref(), Some(&b"1"[..]));
-    assert_eq!(db.get(b"big").unwrap(), None);
-    // Still full: the next write fails the same way (it cannot even start a new segment).
-    let err = db.put(b"big", vec![7u8; 1000]).unwrap_err();
-    assert!(err.is_no_space(), "{err}");
+    full_then_freed::<FaultStorage>();
+}
 
-    storage.set_capacity(None);
-    db.put(b"after", b"3").unwrap();
-    assert_eq!(db.get(b"after").unwrap().as_deref(), Some(&b"3"[..]));
-
-    // A power loss keeps exactly the acknowledged writes.
-    let image = storage.crash(CrashMode::default());
-    drop(db);
-    let db = open(&image).unwrap();
-    let got = scan(&db).unwrap();
-    assert_eq!(
-        got,
-        vec![
-            (b"after".to_vec(), b"3".to_vec()),
-            (b"before".to_vec(), b"1".to_vec())
-        ]
-    );
+#[test]
+fn a_full_volume_fails_the_wal_append_cleanly_and_writes_resume_when_space_returns() {
+    full_then_freed::<VolumeDisk>();
 }
 
 #[test]
 fn fill_fail_free_continue_loses_nothing_acknowledged() {
-    let seed = seed("fault_enospc");
+    fill_fail_free_continue::<FaultStorage>("fault_enospc");
+}
+
+#[test]
+fn fill_fail_free_continue_on_a_volume_loses_nothing_acknowledged() {
+    fill_fail_free_continue::<VolumeDisk>("fault_enospc_volume");
+}
+
+fn full_then_freed<D: Disk>() {
+    let storage = D::new(1);
+    let db = storage.open().unwrap();
+    db.put(b"before", b"1").unwrap();
+    let mut model = Model::new();
+    model.insert(b"before".to_vec(), b"1".to_vec());
+    // Room for a little more than the next record's header, not the record. The fault
+    // storage refuses the next write; a volume's files grow in preallocated blocks, so it
+    // refuses once the blocks already given to the log are used up.
+    storage.set_capacity(Some(storage.used_bytes() + 20));
+    let (failed, err) = (0..10_000)
+        .find_map(|i| {
+            let k = format!("big{i:05}").into_bytes();
+            match db.put(&k, vec![7u8; 1000]) {
+                Ok(()) => {
+                    model.insert(k, vec![7u8; 1000]);
+                    None
+                }
+                Err(e) => Some((k, e)),
+            }
+        })
+        .expect("the disk fills up");
+    assert!(err.is_no_space(), "{err}");
+    assert!(!db.stats().poisoned);
+    // Reads go on; the failed write is not visible.
+    assert_eq!(db.get(b"before").unwrap().as_deref(), Some(&b"1"[..]));
+    assert_eq!(db.get(&failed).unwrap(), None);
+    assert!(scan(&db).unwrap() == model_vec(&model));
+    // Still full: the next write fails the same way (it cannot even start a new segment).
+    let err = db.put(&failed, vec![7u8; 1000]).unwrap_err();
+    assert!(err.is_no_space(), "{err}");
+
+    storage.set_capacity(None);
+    db.put(b"after", b"3").unwrap();
+    model.insert(b"after".to_vec(), b"3".to_vec());
+    assert_eq!(db.get(b"after").unwrap().as_deref(), Some(&b"3"[..]));
+
+    // A power loss keeps exactly the acknowledged writes.
+    let (image, mode) = storage.crash(&mut Rng::new(1), false);
+    drop(db);
+    let db = image.open().unwrap();
+    assert!(scan(&db).unwrap() == model_vec(&model), "after {mode}");
+}
+
+fn fill_fail_free_continue<D: Disk>(name: &str) {
+    let seed = seed(name);
     let mut rng = Rng::new(seed);
-    let storage = FaultStorage::new(seed);
-    let db = open(&storage).unwrap();
+    let storage = D::new(seed);
+    let db = storage.open().unwrap();
     let mut model = Model::new();
     let (mut acked, mut refused) = (0u64, 0u64);
     let mut tag = 0;
@@ -96,18 +126,16 @@ fn fill_fail_free_continue_loses_nothing_acknowledged() {
         }
         assert!(scan(&db).unwrap() == model_vec(&model), "{ctx}: live scan");
     }
-    let image = storage.crash(CrashMode {
-        torn_sectors: true,
-        ..CrashMode::default()
-    });
+    let (image, mode) = storage.crash(&mut rng, false);
     drop(db);
-    let db = open(&image).unwrap();
+    let db = image.open().unwrap();
     assert!(
         scan(&db).unwrap() == model_vec(&model),
-        "seed {seed}: state after power loss"
+        "seed {seed}: state after power loss ({mode})"
     );
     println!(
-        "fault_enospc: {acked} acknowledged writes, {refused} refused for lack of space, {} ENOSPC injected, seed {seed}",
+        "{name}: {acked} acknowledged writes, {refused} refused for lack of space, {} ENOSPC \
+         injected, seed {seed}",
         image.stats().enospc
     );
 }

@@ -1,5 +1,6 @@
 //! Random EIO and ENOSPC (on writes, syncs, reads, renames, creates, removes), short writes
-//! and bit flips on read, on the fault-injecting storage, in `SyncMode::Always`.
+//! and bit flips on read, in `SyncMode::Always`: on the fault-injecting storage, and on a raw
+//! volume whose memory device injects the same faults (reads, writes, flushes, discards).
 //!
 //! Operations may fail with `Io`, `Corruption` or `Poisoned` errors, but a read that returns
 //! data must return the right data. A failed write that did not poison the database must
@@ -13,21 +14,30 @@ mod common;
 mod fault_support;
 
 use common::{Rng, seed};
-use fault_support::{Model, Step, check_recovered, open, random_crash_mode, step};
+use fault_support::disk::{Disk, VolumeDisk};
+use fault_support::{Model, Step, check_recovered, step};
 use scipkv_engine::storage::fault::{FaultConfig, FaultStorage, InjectedError, Ops};
 
 #[test]
 fn injected_io_faults_never_yield_wrong_data_or_lose_acknowledged_writes() {
-    let seed = seed("fault_injection");
+    run::<FaultStorage>(seed("fault_injection"), "fault_injection");
+}
+
+#[test]
+fn injected_device_faults_on_a_volume_never_yield_wrong_data_or_lose_acknowledged_writes() {
+    run::<VolumeDisk>(seed("fault_injection_volume"), "fault_injection_volume");
+}
+
+fn run<D: Disk>(seed: u64, name: &str) {
     let sessions = std::env::var("SCIPKV_FAULT_SESSIONS")
         .map(|s| s.parse().expect("SCIPKV_FAULT_SESSIONS must be a number"))
         .unwrap_or(25);
     let mut rng = Rng::new(seed);
-    let mut storage = FaultStorage::new(seed);
+    let mut storage = D::new(seed);
     let mut acked = Model::new();
     let mut tag = 0;
     let (mut acks, mut errors, mut faulty_opens) = (0u64, 0u64, 0u64);
-    let mut db = open(&storage).unwrap();
+    let mut db = storage.open().unwrap();
     for session in 0..sessions {
         let ctx = format!("seed {seed} session {session} (rerun with SCIPKV_SEED={seed})");
         let config = random_faults(&mut rng);
@@ -52,8 +62,7 @@ fn injected_io_faults_never_yield_wrong_data_or_lose_acknowledged_writes() {
         }
         drop(snaps);
         if rng.chance(50) {
-            let mode = random_crash_mode(&mut rng, false);
-            let image = storage.crash(mode);
+            let (image, _) = storage.crash(&mut rng, false);
             drop(db);
             storage = image;
         } else {
@@ -64,7 +73,7 @@ fn injected_io_faults_never_yield_wrong_data_or_lose_acknowledged_writes() {
             // Recovery under faults: an error, or exactly the right state.
             storage.set_faults(random_faults(&mut rng));
             faulty_opens += 1;
-            if let Ok(db) = open(&storage) {
+            if let Ok(db) = storage.open() {
                 storage.clear_faults();
                 let got = check_recovered(&db, &acked, maybe.as_ref(), &ctx);
                 if got != acked {
@@ -74,12 +83,14 @@ fn injected_io_faults_never_yield_wrong_data_or_lose_acknowledged_writes() {
             }
         }
         storage.clear_faults();
-        db = open(&storage).unwrap_or_else(|e| panic!("{ctx}: reopen without faults: {e}"));
+        db = storage
+            .open()
+            .unwrap_or_else(|e| panic!("{ctx}: reopen without faults: {e}"));
         acked = check_recovered(&db, &acked, maybe.as_ref(), &format!("{ctx} {config:?}"));
     }
     let s = storage.stats();
     println!(
-        "fault_injection: {sessions} sessions, {acks} acknowledged writes, {errors} failed \
+        "{name}: {sessions} sessions, {acks} acknowledged writes, {errors} failed \
          operations, {faulty_opens} reopens under faults; injected {} EIO, {} ENOSPC, {} short \
          writes, {} bit flips, {} power losses; seed {seed}",
         s.eio, s.enospc, s.short_writes, s.bit_flips, s.crashes

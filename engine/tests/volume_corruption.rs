@@ -121,3 +121,51 @@ fn flipped_bytes_are_corruption_or_harmless_never_wrong_data() {
          ({read_errors} scans hit Corruption), seed {seed}"
     );
 }
+
+/// Damage confined to the newest journal commit: that commit was acknowledged (the tail
+/// written after its flush seals it), so the open is `Corruption`, not a silent rollback
+/// to the state before it. The same damage without the tail after it is what a power loss
+/// during that commit's write leaves: a torn, never acknowledged commit, cut off at open.
+#[test]
+fn damage_to_the_newest_acknowledged_commit_is_corruption() {
+    let dev = Arc::new(MemDevice::new(SIZE, 7));
+    VolumeStorage::format(&*dev, false).unwrap();
+    {
+        let db = open(dev.clone()).unwrap();
+        for i in 0..50u32 {
+            db.put(format!("k{i}").as_bytes(), b"v").unwrap();
+        }
+        db.close().unwrap();
+    }
+    let image = dev.image();
+    let stats = VolumeStorage::open(device(&image, 1)).unwrap().stats();
+    let area = 2 + (stats.generation % 2) * stats.journal_blocks;
+    // Walk the live area's commits (each header's block count at offset 4) to the last one.
+    let (mut at, mut last) = (0u64, None);
+    while at < stats.journal_used_blocks {
+        let o = ((area + at) * BLOCK) as usize;
+        assert_eq!(&image[o..o + 4], b"VJC1", "commit at block {at}");
+        last = Some(o);
+        at += u64::from(u32::from_le_bytes(image[o + 4..o + 8].try_into().unwrap()));
+    }
+    let last = last.expect("the journal holds commits");
+    let tail = ((area + at) * BLOCK) as usize;
+    assert_eq!(
+        &image[tail..tail + 4],
+        b"VJT1",
+        "the tail follows the last commit"
+    );
+    let mut damaged = image.clone();
+    damaged[last + 41] ^= 0x10;
+    match open(device(&damaged, 2)) {
+        Err(e) => assert!(e.is_corruption(), "{e}"),
+        Ok(_) => panic!("damage to an acknowledged commit was served"),
+    }
+    damaged[tail..tail + BLOCK as usize].fill(0);
+    let vol = VolumeStorage::open(device(&damaged, 3)).unwrap();
+    assert!(vol.stats().torn_commit_at_open);
+    assert_eq!(
+        vol.stats().journal_used_blocks,
+        (last / BLOCK as usize) as u64 - area
+    );
+}

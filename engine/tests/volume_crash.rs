@@ -11,6 +11,6 @@ mod crash;
 
 fn main() {
     crash::main_with("volume_crash", 20, |seed, kills| {
-        crash::parent_on(seed, kills, crash::Backend::Volume);
+        crash::parent_on(seed, kills, crash::Backend::Volume, "always");
     });
 }

@@ -167,7 +167,16 @@ impl DbInner {
             seq += b.len() as u64;
         }
         let good_len = wal.writer.len();
-        if let Err(e) = wal.writer.append_encoded(&framed) {
+        // Without a sync per write, the records still reach the kernel (or a raw volume's
+        // device) before the write is acknowledged: a process crash loses nothing.
+        let appended = wal.writer.append_encoded(&framed).and_then(|()| {
+            if self.opts.sync == SyncMode::Always {
+                Ok(())
+            } else {
+                wal.writer.flush()
+            }
+        });
+        if let Err(e) = appended {
             return Err(self.failed_append(wal, good_len, e));
         }
         wal.dirty = true;

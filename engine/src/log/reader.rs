@@ -160,7 +160,19 @@ impl LogReader {
             .read_exact_at(&mut h, pos)
             .map_err(|e| self.io_err(pos, e))?;
         let body = pos + RECORD_HEADER_LEN as u64;
-        let Some(header) = parse_record_header(&h) else {
+        // A record that looks damaged is read once more before it is judged: a transient
+        // read error must not pass for a torn tail (which would drop an acknowledged
+        // record) or for corruption.
+        let header = match parse_record_header(&h) {
+            Some(header) => Some(header),
+            None => {
+                self.file
+                    .read_exact_at(&mut h, pos)
+                    .map_err(|e| self.io_err(pos, e))?;
+                parse_record_header(&h)
+            }
+        };
+        let Some(header) = header else {
             // An all-zero header never passes its check (a test pins this), so a zero-filled
             // tail always lands here.
             if self.zeros_from(body)? {
@@ -192,7 +204,10 @@ impl LogReader {
             self.torn(pos, "record extends past the end of the file");
             return Ok(None);
         }
-        let payload = self.read(body, header.len as usize)?;
+        let mut payload = self.read(body, header.len as usize)?;
+        if xxh3(&payload) != header.payload_sum {
+            payload = self.read(body, header.len as usize)?;
+        }
         if xxh3(&payload) != header.payload_sum {
             if self.zeros_from(end)? {
                 self.torn(pos, "payload checksum mismatch in the last record");

@@ -77,6 +77,17 @@ impl LogWriter {
         Ok(())
     }
 
+    /// Hands every record appended so far to the kernel or device (survives a process
+    /// crash, not a power loss; see [`WritableFile::flush`]).
+    pub fn flush(&mut self) -> Result<()> {
+        self.check_usable()?;
+        if let Err(e) = self.file.flush() {
+            self.failed = Some(format!("flush of {} failed: {e}", self.name));
+            return Err(Error::io(format!("writing log {} out", self.name), e));
+        }
+        Ok(())
+    }
+
     /// Bytes in the file so far, header included.
     pub fn len(&self) -> u64 {
         self.file.len()

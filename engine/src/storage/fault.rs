@@ -145,33 +145,39 @@ struct State {
     live: HashMap<String, u64>,
     durable: HashMap<String, u64>,
     pending: Vec<DirOp>,
-    config: FaultConfig,
-    fired: bool,
+    inj: Injector,
     capacity: Option<u64>,
-    rng: u64,
-    stats: FaultStats,
 }
 
-impl State {
-    fn new(seed: u64) -> State {
-        State {
-            dead: false,
-            locked: false,
-            inodes: HashMap::new(),
-            next_inode: 1,
-            live: HashMap::new(),
-            durable: HashMap::new(),
-            pending: Vec::new(),
+/// The fault decisions of [`FaultStorage`], shared with the raw volume's
+/// [`super::volume::MemDevice`] so that both inject faults the same way: a countdown, a
+/// probability, a dead disk after the first failure (sticky), and which error.
+#[derive(Debug)]
+pub(crate) struct Injector {
+    pub(crate) config: FaultConfig,
+    fired: bool,
+    rng: u64,
+    pub(crate) stats: FaultStats,
+}
+
+impl Injector {
+    pub(crate) fn new(seed: u64) -> Injector {
+        Injector {
             config: FaultConfig::default(),
             fired: false,
-            capacity: None,
             rng: seed,
             stats: FaultStats::default(),
         }
     }
 
+    /// Arms `config` (a new countdown; a sticky failure is forgotten).
+    pub(crate) fn set(&mut self, config: FaultConfig) {
+        self.config = config;
+        self.fired = false;
+    }
+
     /// SplitMix64.
-    fn next_u64(&mut self) -> u64 {
+    pub(crate) fn next_u64(&mut self) -> u64 {
         self.rng = self.rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.rng;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -179,19 +185,12 @@ impl State {
         z ^ (z >> 31)
     }
 
-    fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         if n == 0 { 0 } else { self.next_u64() % n }
     }
 
-    fn alive(&self) -> io::Result<()> {
-        if self.dead {
-            return Err(io::Error::from_raw_os_error(EIO));
-        }
-        Ok(())
-    }
-
     /// Decides whether this operation fails, and with which error.
-    fn inject(&mut self, eligible: bool) -> Option<io::Error> {
+    pub(crate) fn inject(&mut self, eligible: bool) -> Option<io::Error> {
         if !eligible {
             return None;
         }
@@ -221,7 +220,7 @@ impl State {
         Some(self.error(no_space))
     }
 
-    fn error(&mut self, no_space: bool) -> io::Error {
+    pub(crate) fn error(&mut self, no_space: bool) -> io::Error {
         if no_space {
             self.stats.enospc += 1;
             io::Error::from_raw_os_error(ENOSPC)
@@ -229,6 +228,55 @@ impl State {
             self.stats.eio += 1;
             io::Error::from_raw_os_error(EIO)
         }
+    }
+
+    /// Flips one bit of a read's `buf` per `read_flip_ppm`.
+    pub(crate) fn maybe_flip(&mut self, buf: &mut [u8]) {
+        let ppm = self.config.read_flip_ppm;
+        if ppm > 0 && !buf.is_empty() && self.below(1_000_000) < u64::from(ppm) {
+            let bit = self.below(buf.len() as u64 * 8);
+            buf[(bit / 8) as usize] ^= 1 << (bit % 8);
+            self.stats.bit_flips += 1;
+        }
+    }
+}
+
+impl State {
+    fn new(seed: u64) -> State {
+        State {
+            dead: false,
+            locked: false,
+            inodes: HashMap::new(),
+            next_inode: 1,
+            live: HashMap::new(),
+            durable: HashMap::new(),
+            pending: Vec::new(),
+            inj: Injector::new(seed),
+            capacity: None,
+        }
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.inj.next_u64()
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.inj.below(n)
+    }
+
+    fn alive(&self) -> io::Result<()> {
+        if self.dead {
+            return Err(io::Error::from_raw_os_error(EIO));
+        }
+        Ok(())
+    }
+
+    fn inject(&mut self, eligible: bool) -> Option<io::Error> {
+        self.inj.inject(eligible)
+    }
+
+    fn error(&mut self, no_space: bool) -> io::Error {
+        self.inj.error(no_space)
     }
 
     fn used(&self) -> u64 {
@@ -319,8 +367,8 @@ impl State {
         s.inodes = inodes;
         s.live = dir.clone();
         s.durable = dir;
-        s.stats = self.stats;
-        s.stats.crashes += 1;
+        s.inj.stats = self.inj.stats;
+        s.inj.stats.crashes += 1;
         s
     }
 }
@@ -349,7 +397,7 @@ impl fmt::Debug for FaultStorage {
         f.debug_struct("FaultStorage")
             .field("files", &s.live.len())
             .field("dead", &s.dead)
-            .field("stats", &s.stats)
+            .field("stats", &s.inj.stats)
             .finish()
     }
 }
@@ -366,16 +414,13 @@ impl FaultStorage {
 
     /// Replaces the fault configuration (and re-arms the countdown).
     pub fn set_faults(&self, config: FaultConfig) {
-        let mut s = self.shared.lock();
-        s.config = config;
-        s.fired = false;
+        self.shared.lock().inj.set(config);
     }
 
     /// Stops injecting faults and removes the capacity limit.
     pub fn clear_faults(&self) {
         let mut s = self.shared.lock();
-        s.config = FaultConfig::default();
-        s.fired = false;
+        s.inj.set(FaultConfig::default());
         s.capacity = None;
     }
 
@@ -392,7 +437,7 @@ impl FaultStorage {
 
     /// Faults injected so far (carried over by [`FaultStorage::crash`]).
     pub fn stats(&self) -> FaultStats {
-        self.shared.lock().stats
+        self.shared.lock().inj.stats
     }
 
     /// Simulates a power loss: returns a new storage holding what survives, and makes this
@@ -437,7 +482,7 @@ impl Storage for FaultStorage {
     fn create(&self, name: &str) -> io::Result<Box<dyn WritableFile>> {
         let mut s = self.shared.lock();
         s.alive()?;
-        let meta = s.config.ops.meta;
+        let meta = s.inj.config.ops.meta;
         if let Some(e) = s.inject(meta) {
             return Err(e);
         }
@@ -461,7 +506,7 @@ impl Storage for FaultStorage {
     fn open_read(&self, name: &str) -> io::Result<Arc<dyn RandomAccessFile>> {
         let mut s = self.shared.lock();
         s.alive()?;
-        let meta = s.config.ops.meta;
+        let meta = s.inj.config.ops.meta;
         if let Some(e) = s.inject(meta) {
             return Err(e);
         }
@@ -477,7 +522,7 @@ impl Storage for FaultStorage {
     fn rename(&self, from: &str, to: &str) -> io::Result<()> {
         let mut s = self.shared.lock();
         s.alive()?;
-        let rename = s.config.ops.rename;
+        let rename = s.inj.config.ops.rename;
         if let Some(e) = s.inject(rename) {
             return Err(e);
         }
@@ -490,7 +535,7 @@ impl Storage for FaultStorage {
     fn remove(&self, name: &str) -> io::Result<()> {
         let mut s = self.shared.lock();
         s.alive()?;
-        let meta = s.config.ops.meta;
+        let meta = s.inj.config.ops.meta;
         if let Some(e) = s.inject(meta) {
             return Err(e);
         }
@@ -502,7 +547,7 @@ impl Storage for FaultStorage {
     fn truncate(&self, name: &str, len: u64) -> io::Result<()> {
         let mut s = self.shared.lock();
         s.alive()?;
-        let meta = s.config.ops.meta;
+        let meta = s.inj.config.ops.meta;
         if let Some(e) = s.inject(meta) {
             return Err(e);
         }
@@ -522,7 +567,7 @@ impl Storage for FaultStorage {
     fn sync_dir(&self) -> io::Result<()> {
         let mut s = self.shared.lock();
         s.alive()?;
-        let sync = s.config.ops.sync;
+        let sync = s.inj.config.ops.sync;
         if let Some(e) = s.inject(sync) {
             return Err(e);
         }
@@ -584,10 +629,10 @@ impl WritableFile for FaultFile {
     fn append(&mut self, data: &[u8]) -> io::Result<()> {
         let mut s = self.shared.lock();
         s.alive()?;
-        let write = s.config.ops.write;
+        let write = s.inj.config.ops.write;
         let (mut keep, mut err) = match s.inject(write) {
             Some(e) => {
-                let keep = if s.config.short_writes && !data.is_empty() {
+                let keep = if s.inj.config.short_writes && !data.is_empty() {
                     s.below(data.len() as u64) as usize
                 } else {
                     0
@@ -606,7 +651,7 @@ impl WritableFile for FaultFile {
             }
         }
         if err.is_some() && keep > 0 {
-            s.stats.short_writes += 1;
+            s.inj.stats.short_writes += 1;
         }
         let inode = s.inodes.get_mut(&self.inode).expect("open inodes exist");
         inode.data.extend_from_slice(&data[..keep]);
@@ -620,7 +665,7 @@ impl WritableFile for FaultFile {
     fn sync(&mut self) -> io::Result<()> {
         let mut s = self.shared.lock();
         s.alive()?;
-        let sync = s.config.ops.sync;
+        let sync = s.inj.config.ops.sync;
         if let Some(e) = s.inject(sync) {
             return Err(e);
         }
@@ -653,7 +698,7 @@ impl RandomAccessFile for FaultReader {
     fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
         let mut s = self.shared.lock();
         s.alive()?;
-        let read = s.config.ops.read;
+        let read = s.inj.config.ops.read;
         if let Some(e) = s.inject(read) {
             return Err(e);
         }
@@ -668,12 +713,7 @@ impl RandomAccessFile for FaultReader {
                 ));
             }
         }
-        let ppm = s.config.read_flip_ppm;
-        if ppm > 0 && !buf.is_empty() && s.below(1_000_000) < u64::from(ppm) {
-            let bit = s.below(buf.len() as u64 * 8);
-            buf[(bit / 8) as usize] ^= 1 << (bit % 8);
-            s.stats.bit_flips += 1;
-        }
+        s.inj.maybe_flip(buf);
         Ok(())
     }
 

@@ -74,6 +74,14 @@ pub trait WritableFile: Send + Debug {
     /// Makes everything appended so far durable (data and file size).
     fn sync(&mut self) -> io::Result<()>;
 
+    /// Hands everything appended so far to the kernel or device, so that it survives the
+    /// death of this process (not a power loss): what `write(2)` gives a file. A file that
+    /// writes through on every append has nothing to do; a raw volume's writer, which
+    /// buffers, writes its dirty blocks and records them in the journal tail.
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
     /// Bytes appended so far.
     fn len(&self) -> u64;
 

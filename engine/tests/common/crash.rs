@@ -42,13 +42,34 @@ fn volume_path(dir: &Path) -> std::path::PathBuf {
     dir.join("volume.img")
 }
 
+/// The child's sync mode: `Always`, or `Interval` with an interval no run reaches, so that
+/// every write the child acknowledges was synced only where the engine syncs on its own
+/// (segment switches); the rest must survive the kill from what each write handed over.
+fn sync_mode(name: &str) -> SyncMode {
+    match name {
+        "always" => SyncMode::Always,
+        "interval" => SyncMode::Interval(std::time::Duration::from_secs(3600)),
+        n => panic!("unknown crash sync mode {n}"),
+    }
+}
+
 /// Opens the database of `backend` in `dir`, and the storage it runs on (for listing).
-fn open_db(dir: &Path, background: bool, backend: Backend) -> (Db, Option<Arc<VolumeStorage>>) {
+fn open_db(
+    dir: &Path,
+    background: bool,
+    backend: Backend,
+    sync: SyncMode,
+) -> (Db, Option<Arc<VolumeStorage>>) {
     match backend {
-        Backend::Dir(p) => (Db::open(dir, options(background, p)).expect("open"), None),
+        Backend::Dir(p) => {
+            let mut o = options(background, p);
+            o.sync = sync;
+            (Db::open(dir, o).expect("open"), None)
+        }
         Backend::Volume => {
             let vol = Arc::new(VolumeStorage::open_path(&volume_path(dir)).expect("open volume"));
             let mut o = options(background, ReadPath::IoUring);
+            o.sync = sync;
             o.storage = Some(vol.clone());
             (Db::open(dir, o).expect("open on the volume"), Some(vol))
         }
@@ -107,8 +128,8 @@ fn last_index(db: &Db) -> Option<u64> {
         .map(|v| String::from_utf8(v).unwrap().parse().unwrap())
 }
 
-pub fn child(dir: &Path, seed: u64, backend: Backend) {
-    let (db, _volume) = open_db(dir, true, backend);
+pub fn child(dir: &Path, seed: u64, backend: Backend, sync: SyncMode) {
+    let (db, _volume) = open_db(dir, true, backend, sync);
     let start = last_index(&db).map_or(0, |l| l + 1);
     let mut out = std::io::stdout().lock();
     writeln!(out, "ready {start}").unwrap();
@@ -136,13 +157,14 @@ fn apply(model: &mut BTreeMap<Vec<u8>, Vec<u8>>, seed: u64, i: u64) {
     }
 }
 
-#[allow(dead_code, reason = "volume_crash uses only parent_on")]
+#[allow(dead_code, reason = "the volume tests use only parent_on")]
 pub fn parent(seed: u64, kills: u64, read_path: ReadPath) {
-    parent_on(seed, kills, Backend::Dir(read_path));
+    parent_on(seed, kills, Backend::Dir(read_path), "always");
 }
 
-/// The crash test on `backend`.
-pub fn parent_on(seed: u64, kills: u64, backend: Backend) {
+/// The crash test on `backend`, the child writing in sync mode `sync` ("always" or
+/// "interval"): in both, a process crash loses no acknowledged write.
+pub fn parent_on(seed: u64, kills: u64, backend: Backend, sync: &str) {
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     if backend == Backend::Volume {
         let path = volume_path(dir.path());
@@ -162,6 +184,7 @@ pub fn parent_on(seed: u64, kills: u64, backend: Backend) {
             .env("SCIPKV_CRASH_CHILD_DIR", dir.path())
             .env("SCIPKV_CRASH_CHILD_SEED", seed.to_string())
             .env("SCIPKV_CRASH_CHILD_READ_PATH", backend.name())
+            .env("SCIPKV_CRASH_CHILD_SYNC", sync)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -190,7 +213,7 @@ pub fn parent_on(seed: u64, kills: u64, backend: Backend) {
         }
         total_acks += last_acked.map_or(0, |a| a + 1 - expected_start);
 
-        let (db, volume) = open_db(dir.path(), false, backend);
+        let (db, volume) = open_db(dir.path(), false, backend, SyncMode::Always);
         let recovered = last_index(&db);
         if let Some(a) = last_acked {
             let r = recovered.expect("acknowledged batches lost entirely");
@@ -243,7 +266,9 @@ pub fn parent_on(seed: u64, kills: u64, backend: Backend) {
         db.close().unwrap();
         drop(volume);
     }
-    let stats = open_db(dir.path(), false, backend).0.stats();
+    let stats = open_db(dir.path(), false, backend, SyncMode::Always)
+        .0
+        .stats();
     if let Some(v) = stats.volume {
         println!("crash volume: {v:?}");
     }
@@ -251,7 +276,8 @@ pub fn parent_on(seed: u64, kills: u64, backend: Backend) {
     let name = backend.name();
     println!("crash {name}: tables per level at the end {levels:?}");
     println!(
-        "crash {name}: {kills} kills survived, {total_acks} acknowledged batches checked, seed {seed}"
+        "crash {name} ({sync}): {kills} kills survived, {total_acks} acknowledged batches \
+         checked, seed {seed}"
     );
 }
 
@@ -296,7 +322,13 @@ pub fn main_with(name: &str, default_kills: u64, run: impl FnOnce(u64, u64)) {
             .parse()
             .unwrap();
         let path = std::env::var("SCIPKV_CRASH_CHILD_READ_PATH").unwrap();
-        child(Path::new(&dir), seed, Backend::from_name(&path));
+        let sync = std::env::var("SCIPKV_CRASH_CHILD_SYNC").unwrap();
+        child(
+            Path::new(&dir),
+            seed,
+            Backend::from_name(&path),
+            sync_mode(&sync),
+        );
         return;
     }
     let all: Vec<String> = std::env::args().collect();

@@ -2,6 +2,9 @@
 //! model, where any call may fail but no read may return wrong data.
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
+pub mod disk;
+pub mod power_loss;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

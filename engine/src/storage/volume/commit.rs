@@ -11,6 +11,7 @@ use super::alloc::{Extent, split_extents};
 use super::open::{no_space, write_superblock};
 use super::superblock::Superblock;
 use super::table::Record;
+use super::tail::{self, TailEntry};
 use super::{BLOCK, Inner, MAX_GROW_BLOCKS, State, Writer, journal};
 
 impl Inner {
@@ -72,7 +73,8 @@ impl Inner {
         }
         let blocks = journal::commit_blocks(records);
         let j = st.sb.journal_blocks;
-        if st.next_block + blocks <= j {
+        // One block always stays free after the last commit, for its tail.
+        if st.next_block + blocks < j {
             let buf = journal::frame(st.sb.generation, st.next_seq, false, records);
             let at = st.sb.area_start(st.sb.active_area()) + st.next_block;
             self.dev.write_at(buf.as_slice(), at * BLOCK)?;
@@ -82,7 +84,7 @@ impl Inner {
             for r in records {
                 st.journaled.apply(r).map_err(table_err)?;
             }
-            return Ok(());
+            return self.seal(st, records);
         }
         // Checkpoint: the whole table into the other area, then flip the superblock.
         let mut next = st.journaled.clone();
@@ -91,7 +93,7 @@ impl Inner {
         }
         let snap = next.snapshot();
         let blocks = journal::commit_blocks(&snap);
-        if blocks >= j {
+        if blocks + 1 >= j {
             return Err(no_space("the file table outgrew the journal area"));
         }
         let sb = Superblock {
@@ -109,7 +111,79 @@ impl Inner {
         st.next_seq = 1;
         self.checkpoints.fetch_add(1, Relaxed);
         st.journaled = next;
-        Ok(())
+        self.seal(st, records)
+    }
+
+    /// After a durable commit: forgets the tail entries it superseded and writes the tail
+    /// after it, which also seals the commit (a damaged commit followed by a valid tail was
+    /// acknowledged). Not flushed: the next commit's flush makes it durable.
+    fn seal(&self, st: &mut State, records: &[Record]) -> io::Result<()> {
+        for r in records {
+            if let Record::Inode { id, .. } = r {
+                st.tail.remove(id);
+            }
+        }
+        let State { tail, live, .. } = st;
+        tail.retain(|id, _| live.inodes.contains_key(id));
+        if self.write_tail(st)? {
+            Ok(())
+        } else {
+            Err(io::Error::other(
+                "volume tail entries no longer fit after a commit",
+            ))
+        }
+    }
+
+    /// Writes the tail block (the current entries) just after the last commit, without a
+    /// flush. `false` when it does not fit (too many entries, or no block left in the area).
+    pub(super) fn write_tail(&self, st: &State) -> io::Result<bool> {
+        if st.next_block >= st.sb.journal_blocks {
+            return Ok(false);
+        }
+        let payload = tail::encode(&st.tail);
+        let Some(buf) = journal::frame_tail(st.sb.generation, st.next_seq, &payload) else {
+            return Ok(false);
+        };
+        let at = st.sb.area_start(st.sb.active_area()) + st.next_block;
+        self.dev.write_at(buf.as_slice(), at * BLOCK)?;
+        Ok(true)
+    }
+
+    /// A writer's `flush`: its bytes `[entry.from, entry.to)` are on the device; list them
+    /// in the tail so that they survive the process. `false` when the tail has no room (the
+    /// writer then syncs instead).
+    pub(super) fn flush_tail(&self, entry: TailEntry) -> io::Result<bool> {
+        let mut st = self.lock();
+        if let Some(why) = &st.failed {
+            return Err(io::Error::other(why.clone()));
+        }
+        match st.writers.get(&entry.id) {
+            Some(Writer::Attached) => {}
+            // Nothing names it: no bytes of it need to survive.
+            Some(Writer::Orphan) => return Ok(true),
+            _ => {
+                return Err(io::Error::other(
+                    "the file was truncated while being written",
+                ));
+            }
+        }
+        let id = entry.id;
+        let old = st.tail.insert(id, entry);
+        let restore = |st: &mut State| match old {
+            Some(o) => st.tail.insert(id, o),
+            None => st.tail.remove(&id),
+        };
+        match self.write_tail(&st) {
+            Ok(true) => Ok(true),
+            Ok(false) => {
+                restore(&mut st);
+                Ok(false)
+            }
+            Err(e) => {
+                restore(&mut st);
+                Err(e)
+            }
+        }
     }
 
     /// Notes that data was written to the device, to be flushed by the next commit.
@@ -130,8 +204,15 @@ impl Inner {
         }
         let mut ex = extents.to_vec();
         let mut have: u64 = ex.iter().map(|e| e.blocks).sum();
+        let mut room = st
+            .space_limit
+            .map(|l| l.saturating_sub(st.sb.data_blocks() - st.alloc.free_blocks()));
         while have < need {
-            let want = (need - have).max(have.min(MAX_GROW_BLOCKS));
+            let mut want = (need - have).max(have.min(MAX_GROW_BLOCKS));
+            if let Some(r) = room {
+                want = want.min(r);
+            }
+            // Nothing when the limit leaves no room (`allocate(0)` is `None`).
             let Some(e) = st.alloc.allocate(want) else {
                 // Give back what this call took: never recorded nor published, so
                 // reusable at once.
@@ -139,6 +220,7 @@ impl Inner {
                 return Err(no_space("no free extents"));
             };
             have += e.blocks;
+            room = room.map(|r| r.saturating_sub(e.blocks));
             match ex.last_mut() {
                 Some(last) if last.end() == e.start => last.blocks += e.blocks,
                 _ => ex.push(e),

@@ -9,8 +9,11 @@ use crate::storage::uring::DirectFile;
 use crate::storage::{RandomAccessFile, WritableFile};
 
 use super::Inner;
+use xxhash_rust::xxh3::Xxh3;
+
 use super::alloc::Extent;
 use super::device::{BLOCK, Device};
+use super::tail::TailEntry;
 
 /// Bytes a writer buffers before writing full blocks out (a multiple of [`BLOCK`]).
 const BUFFER: usize = 256 << 10;
@@ -32,7 +35,7 @@ fn map_contiguous(extents: &[Extent], offset: u64, len: u64) -> Option<u64> {
 }
 
 /// Device runs `(device offset, bytes)` covering file bytes `[offset, offset + len)`.
-fn map_runs(extents: &[Extent], offset: u64, len: u64) -> Vec<(u64, u64)> {
+pub(super) fn map_runs(extents: &[Extent], offset: u64, len: u64) -> Vec<(u64, u64)> {
     let (mut out, mut at, end) = (Vec::new(), 0u64, offset + len);
     for e in extents {
         let bytes = e.blocks * BLOCK;
@@ -105,6 +108,15 @@ impl RandomAccessFile for VolumeFile {
     }
 }
 
+/// A running xxh3 (the hasher has no `Debug`).
+struct Running(Xxh3);
+
+impl std::fmt::Debug for Running {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:016x}", self.0.digest())
+    }
+}
+
 /// A file being appended to. Data goes to the device in whole blocks; the last, partial
 /// block is rewritten (same bytes, more of them) by each sync until it fills, which is safe
 /// because a sector write leaves either the old or the new bytes and both agree on the
@@ -123,6 +135,12 @@ pub struct VolumeWriter {
     /// This file's extents (the writer is their only mutator while it is attached).
     extents: Vec<Extent>,
     failed: Option<String>,
+    /// The length the journal records (the last sync's), and xxh3 of the bytes after it:
+    /// what a `flush` lists in the journal tail.
+    synced_len: u64,
+    unsynced: Running,
+    /// Length at the last `flush` (a flush with nothing new does no I/O).
+    flushed_len: u64,
 }
 
 impl VolumeWriter {
@@ -137,6 +155,9 @@ impl VolumeWriter {
             buf_len: 0,
             extents: Vec::new(),
             failed: None,
+            synced_len: 0,
+            unsynced: Running(Xxh3::new()),
+            flushed_len: 0,
         }
     }
 
@@ -201,6 +222,13 @@ impl VolumeWriter {
 impl WritableFile for VolumeWriter {
     fn append(&mut self, mut data: &[u8]) -> io::Result<()> {
         self.check()?;
+        // Blocks for the new bytes are taken now, as a file system's `write` takes them: a
+        // full volume fails the append, with nothing appended (the writer stays usable),
+        // rather than a later sync, which the engine must treat as fatal.
+        let need = (self.len + data.len() as u64).div_ceil(BLOCK);
+        if need > self.capacity_blocks() {
+            self.extents = self.vol.grow(self.id, &self.extents, need)?;
+        }
         while !data.is_empty() {
             if self.buf_len == self.buf.capacity() {
                 if self.buf.capacity() < BUFFER {
@@ -217,6 +245,7 @@ impl WritableFile for VolumeWriter {
             self.buf.as_mut_slice()[self.buf_len..self.buf_len + n].copy_from_slice(&data[..n]);
             self.buf_len += n;
             self.len += n as u64;
+            self.unsynced.0.update(&data[..n]);
             data = &data[n..];
         }
         Ok(())
@@ -230,7 +259,36 @@ impl WritableFile for VolumeWriter {
         if let Err(e) = self.vol.sync_inode(self.id, self.len, &self.extents) {
             return self.fail(e);
         }
+        self.synced_len = self.len;
+        self.flushed_len = self.len;
+        self.unsynced.0.reset();
         Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.check()?;
+        if self.len == self.flushed_len {
+            return Ok(());
+        }
+        if let Err(e) = self.write_out(true) {
+            return self.fail(e);
+        }
+        let entry = TailEntry {
+            id: self.id,
+            from: self.synced_len,
+            to: self.len,
+            sum: self.unsynced.0.digest(),
+            extents: self.extents.clone(),
+        };
+        match self.vol.flush_tail(entry) {
+            Ok(true) => {
+                self.flushed_len = self.len;
+                Ok(())
+            }
+            // No room in the tail: a sync records the length in a commit instead.
+            Ok(false) => self.sync(),
+            Err(e) => self.fail(e),
+        }
     }
 
     fn len(&self) -> u64 {

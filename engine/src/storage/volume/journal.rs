@@ -4,18 +4,21 @@
 //! rewrites a block that holds an earlier commit. Its header carries the area's epoch (the
 //! superblock generation that made the area live) and a sequence number, so leftovers of an
 //! older use of the same area are never replayed. Commit 0 of an epoch is a snapshot of the
-//! whole table (a checkpoint); the rest are deltas. Replay stops at the first commit that is
-//! not valid: a torn last commit (never acknowledged) if no valid commit of this epoch
-//! follows it anywhere in the area, corruption otherwise (format-spec/volume.md,
-//! "Journal").
+//! whole table (a checkpoint); the rest are deltas. After the last commit sits the *tail*
+//! block (`tail.rs`), written once that commit is durable. Replay stops at the first commit
+//! that is not valid: the end of the journal if a valid tail of the next sequence is there,
+//! a torn last commit (never acknowledged) if no valid commit or tail of a later sequence
+//! follows anywhere in the area, corruption otherwise (format-spec/volume.md, "Journal").
 
 use crate::checksum::xxh3_parts;
 use crate::storage::aligned::AlignedBuf;
 
 use super::device::{BLOCK, Device};
 use super::table::{self, Record, Table};
+use super::tail::{self, TailEntry};
 
 pub const COMMIT_MAGIC: [u8; 4] = *b"VJC1";
+pub const TAIL_MAGIC: [u8; 4] = *b"VJT1";
 pub const HEADER_LEN: usize = 40;
 const KIND_SNAPSHOT: u8 = 0;
 const KIND_DELTA: u8 = 1;
@@ -30,8 +33,8 @@ struct Header {
     sum: u64,
 }
 
-fn parse_header(b: &[u8]) -> Option<Header> {
-    if b.len() < HEADER_LEN || b[..4] != COMMIT_MAGIC {
+fn parse_header(b: &[u8], magic: [u8; 4]) -> Option<Header> {
+    if b.len() < HEADER_LEN || b[..4] != magic {
         return None;
     }
     let u32_at = |o: usize| u32::from_le_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]]);
@@ -63,10 +66,23 @@ pub fn frame(epoch: u64, seq: u64, snapshot: bool, records: &[Record]) -> Aligne
 
 /// Frames an already encoded payload (kind byte and records) as a commit.
 pub fn frame_payload(epoch: u64, seq: u64, payload: &[u8]) -> AlignedBuf {
+    frame_with(COMMIT_MAGIC, epoch, seq, payload)
+}
+
+/// Bytes a tail's payload may take (a tail is one block).
+pub const TAIL_ROOM: usize = BLOCK as usize - HEADER_LEN;
+
+/// Frames the tail block of sequence `seq` (the sequence the next commit will have), or
+/// `None` when the entries do not fit in one block.
+pub fn frame_tail(epoch: u64, seq: u64, payload: &[u8]) -> Option<AlignedBuf> {
+    (payload.len() <= TAIL_ROOM).then(|| frame_with(TAIL_MAGIC, epoch, seq, payload))
+}
+
+fn frame_with(magic: [u8; 4], epoch: u64, seq: u64, payload: &[u8]) -> AlignedBuf {
     let blocks = (HEADER_LEN + payload.len()).div_ceil(BLOCK as usize);
     let mut buf = AlignedBuf::new(blocks * BLOCK as usize);
     let b = buf.as_mut_slice();
-    b[..4].copy_from_slice(&COMMIT_MAGIC);
+    b[..4].copy_from_slice(&magic);
     b[4..8].copy_from_slice(&(blocks as u32).to_le_bytes());
     b[8..16].copy_from_slice(&epoch.to_le_bytes());
     b[16..24].copy_from_slice(&seq.to_le_bytes());
@@ -111,12 +127,23 @@ pub struct Replayed {
     pub next_seq: u64,
     /// True when a damaged last commit (a torn write) was cut off.
     pub torn: bool,
+    /// The entries of the valid tail block at the end, if there is one.
+    pub tail: Option<Vec<TailEntry>>,
 }
 
 /// The commit at `block` of the area image `area` if it is a fully valid commit of `epoch`.
 fn read_commit(area: &[u8], block: u64, epoch: u64) -> Option<(Header, &[u8])> {
+    read_framed(area, block, epoch, COMMIT_MAGIC)
+}
+
+/// The tail block at `block`, if valid for `epoch`.
+fn read_tail(area: &[u8], block: u64, epoch: u64) -> Option<(Header, &[u8])> {
+    read_framed(area, block, epoch, TAIL_MAGIC).filter(|(h, _)| h.blocks == 1)
+}
+
+fn read_framed(area: &[u8], block: u64, epoch: u64, magic: [u8; 4]) -> Option<(Header, &[u8])> {
     let at = usize::try_from(block * BLOCK).ok()?;
-    let h = parse_header(area.get(at..)?)?;
+    let h = parse_header(area.get(at..)?, magic)?;
     let end = at.checked_add(h.blocks as usize * BLOCK as usize)?;
     if h.epoch != epoch || end > area.len() {
         return None;
@@ -174,34 +201,62 @@ pub fn replay(
             what: format!("no valid snapshot commit of epoch {epoch}"),
         });
     }
-    // Damage followed by a valid later commit is not a torn tail.
+    if let Some((h, payload)) = read_tail(&img, block, epoch)
+        && h.seq == seq
+    {
+        let entries = tail::decode(payload).map_err(|what| ReplayError::Corrupt {
+            block: area + block,
+            what: format!("tail: {what}"),
+        })?;
+        table.drop_orphans();
+        return Ok(Replayed {
+            table,
+            next_block: block,
+            next_seq: seq,
+            torn: false,
+            tail: Some(entries),
+        });
+    }
+    // Damage followed by a valid later commit, or by the tail that sealed the damaged
+    // commit once it was durable, is not a torn write.
     for later in block + 1..area_blocks {
-        if let Some((h, _)) = read_commit(&img, later, epoch)
+        if let Some((h, _)) = read_commit(&img, later, epoch).or(read_tail(&img, later, epoch))
             && h.seq > seq
         {
             return Err(ReplayError::Corrupt {
                 block: area + block,
-                what: format!("commit {seq} is damaged but commit {} follows", h.seq),
+                what: format!(
+                    "commit {seq} is damaged but it was acknowledged ({} {} follows)",
+                    if img[(later * BLOCK) as usize..][..4] == TAIL_MAGIC {
+                        "the tail of sequence"
+                    } else {
+                        "commit"
+                    },
+                    h.seq
+                ),
             });
         }
     }
     // A header of this epoch that is not a valid next commit: a torn last write.
     let at = (block * BLOCK) as usize;
-    let torn = img
-        .get(at..)
-        .and_then(parse_header)
-        .is_some_and(|h| h.epoch == epoch);
+    let torn = img.get(at..).is_some_and(|b| {
+        [COMMIT_MAGIC, TAIL_MAGIC]
+            .iter()
+            .any(|&m| parse_header(b, m).is_some_and(|h| h.epoch == epoch))
+    });
     table.drop_orphans();
     Ok(Replayed {
         table,
         next_block: block,
         next_seq: seq,
         torn,
+        tail: None,
     })
 }
 
 /// True when the area at `area` holds a valid snapshot of `epoch` followed by at least one
-/// delta: the trace of a superblock generation that existed and then went bad.
+/// delta or by the tail written after the superblock flip: the trace of a superblock
+/// generation that existed and then went bad.
 pub fn has_commits_after_snapshot(
     dev: &dyn Device,
     area: u64,
@@ -215,5 +270,8 @@ pub fn has_commits_after_snapshot(
     if h.seq != 0 {
         return Ok(false);
     }
-    Ok(read_commit(&img, u64::from(h.blocks), epoch).is_some_and(|(n, _)| n.seq == 1))
+    let next = u64::from(h.blocks);
+    Ok(read_commit(&img, next, epoch)
+        .or(read_tail(&img, next, epoch))
+        .is_some_and(|(n, _)| n.seq == 1))
 }

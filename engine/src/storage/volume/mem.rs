@@ -6,13 +6,17 @@
 //! either kept or lost, as a disk that reorders its cache writes may leave it (sectors are
 //! atomic; blocks are not). [`MemDevice::fail_after`] arms a countdown after which every call
 //! fails with `EIO` (the moment the power goes), so the volume code above runs into the
-//! failure at a random point.
+//! failure at a random point. [`MemDevice::set_faults`] injects the fault storage's faults
+//! (`crate::storage::fault::FaultConfig`) at the device: `EIO` or `ENOSPC` on reads, writes,
+//! flushes or discards, short writes (a prefix of the sectors written, then the error) and
+//! bit flips on read, so the fault suites run on a volume as they run on `FaultStorage`.
 
 use std::collections::BTreeSet;
 use std::io;
 use std::sync::Mutex;
 
 use super::device::{Device, check_aligned_write};
+use crate::storage::fault::{FaultConfig, FaultStats, Injector};
 
 /// Unflushed writes are kept or lost in units of this many bytes.
 pub const SECTOR: u64 = 512;
@@ -25,6 +29,7 @@ struct State {
     dead: bool,
     rng: u64,
     discards: u64,
+    inj: Injector,
 }
 
 impl State {
@@ -82,6 +87,7 @@ impl MemDevice {
                 dead: false,
                 rng: seed,
                 discards: 0,
+                inj: Injector::new(seed ^ 0x5EED),
             }),
         }
     }
@@ -109,7 +115,11 @@ impl MemDevice {
             }
         }
         let seed = s.next_u64();
-        MemDevice::from_image(image, seed)
+        let next = MemDevice::from_image(image, seed);
+        let mut stats = s.inj.stats;
+        stats.crashes += 1;
+        next.lock().inj.stats = stats;
+        next
     }
 
     /// A copy of the live bytes (for corruption tests).
@@ -122,6 +132,22 @@ impl MemDevice {
         let mut s = self.lock();
         s.live[offset..offset + bytes.len()].copy_from_slice(bytes);
         s.durable[offset..offset + bytes.len()].copy_from_slice(bytes);
+    }
+
+    /// Injects `config`'s faults from now on (besides [`MemDevice::fail_after`]). Its `ops`
+    /// map to the device: `read`, `write`, `sync` (flush) and `meta` (discard).
+    pub fn set_faults(&self, config: FaultConfig) {
+        self.lock().inj.set(config);
+    }
+
+    /// Stops injecting faults.
+    pub fn clear_faults(&self) {
+        self.lock().inj.set(FaultConfig::default());
+    }
+
+    /// Faults injected so far (carried over by [`MemDevice::crash`]; `crashes` counts them).
+    pub fn fault_stats(&self) -> FaultStats {
+        self.lock().inj.stats
     }
 
     /// Discards performed.
@@ -138,10 +164,15 @@ impl Device for MemDevice {
     fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<()> {
         let mut s = self.lock();
         s.tick()?;
+        let read = s.inj.config.ops.read;
+        if let Some(e) = s.inj.inject(read) {
+            return Err(e);
+        }
         let start = usize::try_from(offset).unwrap_or(usize::MAX);
         match start.checked_add(buf.len()) {
             Some(end) if end <= s.live.len() => {
                 buf.copy_from_slice(&s.live[start..end]);
+                s.inj.maybe_flip(buf);
                 Ok(())
             }
             _ => Err(io::Error::new(
@@ -155,18 +186,38 @@ impl Device for MemDevice {
         let mut s = self.lock();
         s.tick()?;
         check_aligned_write(buf, offset, s.live.len() as u64)?;
+        let write = s.inj.config.ops.write;
+        let (keep, err) = match s.inj.inject(write) {
+            None => (buf.len(), None),
+            // A short write: some leading sectors landed before the error.
+            Some(e) if s.inj.config.short_writes => {
+                let sectors = s.inj.below(buf.len() as u64 / SECTOR) as usize;
+                if sectors > 0 {
+                    s.inj.stats.short_writes += 1;
+                }
+                (sectors * SECTOR as usize, Some(e))
+            }
+            Some(e) => (0, Some(e)),
+        };
         let start = offset as usize;
-        s.live[start..start + buf.len()].copy_from_slice(buf);
+        s.live[start..start + keep].copy_from_slice(&buf[..keep]);
         let first = offset / SECTOR;
-        for sector in first..first + buf.len() as u64 / SECTOR {
+        for sector in first..first + keep as u64 / SECTOR {
             s.dirty.insert(sector);
         }
-        Ok(())
+        match err {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
 
     fn flush(&self) -> io::Result<()> {
         let mut s = self.lock();
         s.tick()?;
+        let sync = s.inj.config.ops.sync;
+        if let Some(e) = s.inj.inject(sync) {
+            return Err(e);
+        }
         let dirty = std::mem::take(&mut s.dirty);
         for sector in dirty {
             let a = (sector * SECTOR) as usize;
@@ -180,6 +231,10 @@ impl Device for MemDevice {
     fn discard(&self, offset: u64, len: u64) -> io::Result<bool> {
         let mut s = self.lock();
         s.tick()?;
+        let meta = s.inj.config.ops.meta;
+        if let Some(e) = s.inj.inject(meta) {
+            return Err(e);
+        }
         // A discarded range reads back undefined on a real device: fill it with a pattern in
         // both images, so a volume that still read it would see garbage and fail its checks.
         let start = usize::try_from(offset).unwrap_or(usize::MAX);

@@ -21,7 +21,7 @@
 //! Data reads go through the device's `O_DIRECT` descriptor: a range inside one extent is
 //! batched with others into one io_uring submission by [`crate::storage::read_batch`].
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64};
 
@@ -39,6 +39,7 @@ mod open;
 mod ops;
 mod superblock;
 mod table;
+mod tail;
 
 pub use alloc::Extent;
 pub use device::{BLOCK, Device, FileDevice, create_file};
@@ -48,6 +49,7 @@ pub use superblock::Superblock;
 
 use alloc::Allocator;
 use table::{Record, Table};
+use tail::TailEntry;
 
 /// Largest run a growing file asks for at once (8 MiB): files double their allocation up to
 /// this, so even a large table has few extents.
@@ -73,6 +75,11 @@ pub struct VolumeStats {
     pub discard_errors: u64,
     /// The journal ended in a damaged (torn, never acknowledged) commit at open.
     pub torn_commit_at_open: bool,
+    /// Tail entries applied at open (files lengthened to bytes written but not synced
+    /// before the last process ended), and entries dropped because the device did not hold
+    /// their bytes (a power loss).
+    pub tail_entries_recovered: u64,
+    pub tail_entries_dropped: u64,
 }
 
 /// What became of a file whose writer is still open.
@@ -97,10 +104,16 @@ struct State {
     /// Inodes with an open writer.
     writers: HashMap<u64, Writer>,
     pending: Vec<Record>,
+    /// Files with bytes on the device past their journaled length, as listed in the tail
+    /// block (`tail.rs`).
+    tail: BTreeMap<u64, TailEntry>,
     alloc: Allocator,
     next_id: u64,
     failed: Option<String>,
     locked: bool,
+    /// Data blocks in use (allocated or waiting to be freed) beyond which growing fails
+    /// with "volume full" (`VolumeStorage::set_space_limit`).
+    space_limit: Option<u64>,
 }
 
 #[derive(Debug)]
@@ -113,6 +126,8 @@ struct Inner {
     discards_unsupported: AtomicU64,
     discard_errors: AtomicU64,
     torn_at_open: AtomicBool,
+    tail_recovered: AtomicU64,
+    tail_dropped: AtomicU64,
     /// Data was written since the last flush (set by writers before they queue a record).
     data_dirty: AtomicBool,
     /// Files opened for reading offer their extents to `read_batch` (io_uring batches).

@@ -1,7 +1,7 @@
 //! Formatting and opening a volume: superblock selection, journal replay, allocator
 //! rebuild (format-spec/volume.md, "Superblock" and "Replay").
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io;
 use std::path::Path;
 use std::sync::Arc;
@@ -13,7 +13,8 @@ use crate::error::{Error, Result};
 use crate::storage::aligned::AlignedBuf;
 
 use super::superblock::{self, Selected, Superblock};
-use super::{BLOCK, Device, FileDevice, Inner, State, VolumeStats, VolumeStorage, journal};
+use super::table::Record;
+use super::{BLOCK, Device, FileDevice, Inner, State, VolumeStats, VolumeStorage, journal, tail};
 
 pub(super) fn corrupt(offset: u64, what: impl Into<String>) -> Error {
     Error::corruption("volume metadata", offset, what)
@@ -73,6 +74,15 @@ impl VolumeStorage {
             .map_err(io("clearing the old superblock"))?;
         write_superblock(dev, &sb).map_err(io("writing the superblock"))?;
         dev.flush().map_err(io("flushing the superblock"))?;
+        // The tail after the snapshot (empty): it seals the snapshot.
+        let seal = journal::frame_tail(sb.generation, 1, &tail::encode(&BTreeMap::new()))
+            .expect("an empty tail fits");
+        dev.write_at(
+            seal.as_slice(),
+            (sb.area_start(sb.active_area()) + snap.as_slice().len() as u64 / BLOCK) * BLOCK,
+        )
+        .map_err(io("writing the journal tail"))?;
+        dev.flush().map_err(io("flushing the journal tail"))?;
         // No discard of the empty data region: on a file it would punch out the blocks
         // `volume format --size` just preallocated.
         Ok(sb)
@@ -81,18 +91,32 @@ impl VolumeStorage {
     /// Opens the volume on `dev`: picks the superblock, replays the journal, rebuilds the
     /// allocator. Damaged metadata is `Error::Corruption`.
     pub fn open(dev: Arc<dyn Device>) -> Result<VolumeStorage> {
-        let raw = read_superblocks(&*dev).map_err(|e| Error::io("reading superblocks", e))?;
         let blocks = dev.len() / BLOCK;
-        let (sb, other_valid) =
-            match superblock::select([&raw[..BLOCK as usize], &raw[BLOCK as usize..]], blocks) {
-                Selected::Use { sb, other_valid } => (sb, other_valid),
-                Selected::Unformatted => {
-                    return Err(Error::InvalidArgument(
-                        "the device holds no volume (run `scipkv volume format`)".into(),
-                    ));
-                }
-                Selected::Invalid(why) => return Err(corrupt(0, why)),
-            };
+        let read = || -> Result<Selected> {
+            let raw = read_superblocks(&*dev).map_err(|e| Error::io("reading superblocks", e))?;
+            Ok(superblock::select(
+                [&raw[..BLOCK as usize], &raw[BLOCK as usize..]],
+                blocks,
+            ))
+        };
+        // Metadata that looks damaged is read once more before it is judged, so that a
+        // transient read error is not taken for damage (or for a torn write, which would
+        // silently drop an acknowledged commit).
+        let selected = match read()? {
+            s @ Selected::Use {
+                other_valid: true, ..
+            } => s,
+            _ => read()?,
+        };
+        let (sb, other_valid) = match selected {
+            Selected::Use { sb, other_valid } => (sb, other_valid),
+            Selected::Unformatted => {
+                return Err(Error::InvalidArgument(
+                    "the device holds no volume (run `scipkv volume format`)".into(),
+                ));
+            }
+            Selected::Invalid(why) => return Err(corrupt(0, why)),
+        };
         let j = sb.journal_blocks;
         if !other_valid {
             // The other copy may be a newer generation that went bad: its journal area
@@ -110,31 +134,49 @@ impl VolumeStorage {
         }
         let area = sb.area_start(sb.active_area());
         let replayed = match journal::replay(&*dev, area, j, sb.generation) {
+            Ok(r) if !r.torn => Ok(r),
+            _ => journal::replay(&*dev, area, j, sb.generation),
+        };
+        let replayed = match replayed {
             Ok(r) => r,
             Err(journal::ReplayError::Io(e)) => return Err(Error::io("reading the journal", e)),
             Err(journal::ReplayError::Corrupt { block, what }) => {
                 return Err(corrupt(block * BLOCK, what));
             }
         };
-        let alloc = replayed
-            .table
+        let mut table = replayed.table;
+        // Bytes a writer put on the device past its journaled length before the last
+        // process ended: applied where the device holds exactly what the tail hashed.
+        let tail_entries = replayed.tail.unwrap_or_default();
+        let applied = tail::apply(
+            &*dev,
+            &mut table,
+            &tail_entries,
+            sb.data_start(),
+            sb.data_blocks(),
+        )
+        .map_err(|e| Error::io("reading the data the journal tail describes", e))?
+        .map_err(|w| corrupt((area + replayed.next_block) * BLOCK, w))?;
+        let alloc = table
             .allocator(sb.data_start(), sb.data_blocks())
             .map_err(|w| corrupt(area * BLOCK, w))?;
-        let next_id = replayed.table.next_id();
+        let next_id = table.next_id();
         let state = State {
             sb,
             next_block: replayed.next_block,
             next_seq: replayed.next_seq,
-            live: replayed.table.clone(),
-            journaled: replayed.table,
+            live: table.clone(),
+            journaled: table,
             writers: HashMap::new(),
             pending: Vec::new(),
+            tail: BTreeMap::new(),
             alloc,
             next_id,
             failed: None,
             locked: false,
+            space_limit: None,
         };
-        Ok(VolumeStorage {
+        let vol = VolumeStorage {
             inner: Arc::new(Inner {
                 dev,
                 state: Mutex::new(state),
@@ -144,10 +186,42 @@ impl VolumeStorage {
                 discards_unsupported: AtomicU64::new(0),
                 discard_errors: AtomicU64::new(0),
                 torn_at_open: AtomicBool::new(replayed.torn),
+                tail_recovered: AtomicU64::new(applied.recovered.len() as u64),
+                tail_dropped: AtomicU64::new(applied.dropped),
                 data_dirty: AtomicBool::new(false),
                 batched_reads: AtomicBool::new(true),
             }),
-        })
+        };
+        if !tail_entries.is_empty() {
+            vol.settle_tail(&applied.recovered)
+                .map_err(|e| Error::io("journaling the files recovered from the tail", e))?;
+        }
+        Ok(vol)
+    }
+
+    /// Makes what the tail recovered durable at open: the recovered lengths are journaled
+    /// (after a flush of their data), and the tail is replaced by an empty one, so that an
+    /// entry is never judged again against blocks that may since have been reused.
+    fn settle_tail(&self, recovered: &[u64]) -> io::Result<()> {
+        let i = &self.inner;
+        let mut st = i.lock();
+        for &id in recovered {
+            if let Some(inode) = st.journaled.inodes.get(&id) {
+                let rec = Record::Inode {
+                    id,
+                    len: inode.len,
+                    extents: inode.extents.clone(),
+                };
+                st.pending.push(rec);
+            }
+        }
+        if st.pending.is_empty() {
+            i.write_tail(&st)?;
+            i.dev.flush()
+        } else {
+            i.data_dirty.store(true, Relaxed);
+            i.commit(&mut st, None)
+        }
     }
 
     /// Opens the volume on the block device or file at `path` (locked for this process).
@@ -169,6 +243,20 @@ impl VolumeStorage {
         self
     }
 
+    /// Makes the volume behave as if its data region held only `bytes` (rounded down to
+    /// blocks) in use at most: a file that would grow past it fails with "volume full", as
+    /// on a full volume, until the limit is lifted or files are removed. For tests of a full
+    /// volume (the fault suites), and to keep headroom on a shared device.
+    pub fn set_space_limit(&self, bytes: Option<u64>) {
+        self.inner.lock().space_limit = bytes.map(|b| b / BLOCK);
+    }
+
+    /// Data bytes in use (allocated to files, or freed and waiting for a commit).
+    pub fn used_bytes(&self) -> u64 {
+        let s = self.inner.lock();
+        (s.sb.data_blocks() - s.alloc.free_blocks()) * BLOCK
+    }
+
     /// Counters and space figures.
     pub fn stats(&self) -> VolumeStats {
         let i = &self.inner;
@@ -187,6 +275,8 @@ impl VolumeStorage {
             discards_unsupported: i.discards_unsupported.load(Relaxed),
             discard_errors: i.discard_errors.load(Relaxed),
             torn_commit_at_open: i.torn_at_open.load(Relaxed),
+            tail_entries_recovered: i.tail_recovered.load(Relaxed),
+            tail_entries_dropped: i.tail_dropped.load(Relaxed),
         }
     }
 }

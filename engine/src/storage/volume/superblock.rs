@@ -10,7 +10,7 @@ use super::device::BLOCK;
 
 pub const MAGIC: [u8; 8] = *b"SCIPKVVL";
 /// The only volume format version written and accepted.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 /// Encoded bytes (the rest of the block is zero).
 pub const ENCODED_LEN: usize = 64;
 /// Journal areas start after the two superblock copies.

@@ -191,12 +191,13 @@ pub fn encode(records: &[Record], out: &mut Vec<u8>) {
     }
 }
 
-struct Cursor<'a> {
-    b: &'a [u8],
+/// Bounds-checked little-endian reads over a record buffer (shared with `tail`).
+pub(super) struct Cursor<'a> {
+    pub(super) b: &'a [u8],
 }
 
 impl<'a> Cursor<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
+    pub(super) fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
         if self.b.len() < n {
             return Err("record runs past the end of its commit".into());
         }
@@ -204,23 +205,23 @@ impl<'a> Cursor<'a> {
         self.b = t;
         Ok(h)
     }
-    fn u8(&mut self) -> Result<u8, String> {
+    pub(super) fn u8(&mut self) -> Result<u8, String> {
         Ok(self.take(1)?[0])
     }
-    fn u16(&mut self) -> Result<u16, String> {
+    pub(super) fn u16(&mut self) -> Result<u16, String> {
         let s = self.take(2)?;
         Ok(u16::from_le_bytes([s[0], s[1]]))
     }
-    fn u32(&mut self) -> Result<u32, String> {
+    pub(super) fn u32(&mut self) -> Result<u32, String> {
         let s = self.take(4)?;
         Ok(u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
     }
-    fn u64(&mut self) -> Result<u64, String> {
+    pub(super) fn u64(&mut self) -> Result<u64, String> {
         let mut a = [0u8; 8];
         a.copy_from_slice(self.take(8)?);
         Ok(u64::from_le_bytes(a))
     }
-    fn name(&mut self) -> Result<String, String> {
+    pub(super) fn name(&mut self) -> Result<String, String> {
         let n = usize::from(self.u16()?);
         if n == 0 || n > MAX_NAME {
             return Err(format!("name of {n} bytes"));

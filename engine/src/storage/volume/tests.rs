@@ -175,12 +175,26 @@ fn damaged_metadata_is_corruption_or_a_clean_fallback() {
     // A flip in a delta commit followed by another commit: corruption, not a torn tail.
     let e = open_err(flip(area1 + BLOCK as usize + 45));
     assert!(e.is_corruption(), "{e}");
-    // A flip in the last commit reads as a torn last write: that commit is cut off (as the
-    // WAL's torn-tail rule does), the state before it is served, never damaged bytes.
-    let v = VolumeStorage::open(flip(area1 + 2 * BLOCK as usize + 45)).unwrap();
+    // A flip in the last commit, which its tail sealed once it was durable: that commit
+    // was acknowledged, so it is corruption, not a torn write.
+    let last = area1 + 2 * BLOCK as usize;
+    let e = open_err(flip(last + 45));
+    assert!(e.is_corruption(), "{e}");
+    assert!(e.to_string().contains("acknowledged"), "{e}");
+    // The same damage with no tail after it is what a power loss during the commit's write
+    // leaves (the tail is written after the commit's flush): a torn last write, cut off
+    // (as the WAL's torn-tail rule does); the state before it is served.
+    let torn = flip(last + 45);
+    torn.corrupt(last + BLOCK as usize, &[0u8; BLOCK as usize]);
+    let v = VolumeStorage::open(torn).unwrap();
     assert!(v.stats().torn_commit_at_open);
     assert_eq!(v.list().unwrap(), ["keep"]);
     assert_eq!(v.read_all("keep").unwrap(), b"kept bytes");
+    drop(v);
+    // A damaged tail alone is harmless (it seals, and lists nothing here).
+    let v = VolumeStorage::open(flip(last + BLOCK as usize + 41)).unwrap();
+    assert!(v.stats().torn_commit_at_open);
+    assert_eq!(v.list().unwrap(), ["keep", "keep2"]);
     drop(v);
 
     // After a checkpoint (generation 2 in slot 0, area 0) with commits on top, losing the
@@ -273,12 +287,22 @@ fn power_loss_at_every_step_keeps_synced_files() {
 fn fuzz_seed_commits_open_cleanly() {
     let seeds = fuzzing::seeds();
     assert!(seeds.len() > 1);
+    let mut tail_lengths = Vec::new();
     for s in &seeds[1..] {
-        let v = VolumeStorage::open(fuzzing::volume_with_commit(&s[1..])).unwrap();
+        let dev = match s[0] {
+            1 => fuzzing::volume_with_commit(&s[1..]),
+            _ => fuzzing::volume_with_tail(&s[1..]),
+        };
+        let v = VolumeStorage::open(dev).unwrap();
         for n in v.list().unwrap() {
             v.open_read(&n).unwrap();
         }
+        if s[0] == 2 {
+            tail_lengths.push(v.open_read("f").unwrap().len());
+        }
     }
+    // The matching entry and the one over grown extents apply; the mismatched one does not.
+    assert_eq!(tail_lengths, [50, 13, 50]);
 }
 
 /// The engine's cut after a failed WAL append: truncate while the writer is open. The cut
@@ -334,4 +358,109 @@ fn a_full_volume_reports_no_space_and_recovers() {
     v.sync_dir().unwrap();
     write(&v, "again", &bytes(99, 300_000));
     assert_eq!(v.read_all("again").unwrap(), bytes(99, 300_000));
+}
+
+/// What a process crash (SIGKILL) leaves: every completed write, flushed or not.
+fn killed(d: &MemDevice) -> Arc<MemDevice> {
+    let img = d.image();
+    let x = MemDevice::new(img.len() as u64, 3);
+    x.corrupt(0, &img);
+    Arc::new(x)
+}
+
+/// A writer's `flush` puts its bytes on the device and in the journal tail: a process
+/// crash keeps exactly the flushed bytes (several files, across a commit of another file,
+/// block and buffer boundaries); bytes appended after the last flush are lost.
+#[test]
+fn flushed_bytes_survive_a_process_crash() {
+    let d = mem(21);
+    let v = VolumeStorage::open(d.clone()).unwrap();
+    let (a, b) = (bytes(1, 700_000), bytes(2, 9_000));
+    let mut fa = v.create("a.wal").unwrap();
+    fa.append(&a[..100]).unwrap();
+    fa.sync().unwrap();
+    let mut fb = v.create("b.wal").unwrap();
+    fb.sync().unwrap();
+    let mut at = 100;
+    for step in [1usize, 4095, 1, 5000, 300_000, 7, 200_000] {
+        fa.append(&a[at..at + step]).unwrap();
+        fa.flush().unwrap();
+        at += step;
+    }
+    fb.append(&b[..4000]).unwrap();
+    fb.flush().unwrap();
+    // Another file's sync commits; both tail entries outlive it.
+    write(&v, "other", b"synced");
+    fb.append(&b[4000..]).unwrap();
+    fb.flush().unwrap();
+    fa.append(&a[at..]).unwrap(); // never flushed
+    let crashed = killed(&d);
+    std::mem::forget(fa);
+    std::mem::forget(fb);
+    let v2 = VolumeStorage::open(crashed.clone()).unwrap();
+    let s = v2.stats();
+    assert_eq!((s.tail_entries_recovered, s.tail_entries_dropped), (2, 0));
+    assert_eq!(v2.read_all("a.wal").unwrap(), &a[..at]);
+    assert_eq!(v2.read_all("b.wal").unwrap(), b);
+    assert_eq!(v2.read_all("other").unwrap(), b"synced");
+    drop(v2);
+    // The recovered lengths were journaled at open: a power loss now keeps them.
+    let v3 = VolumeStorage::open(Arc::new(crashed.crash(true))).unwrap();
+    assert_eq!(v3.stats().tail_entries_recovered, 0);
+    assert_eq!(v3.read_all("a.wal").unwrap(), &a[..at]);
+    assert_eq!(v3.read_all("b.wal").unwrap(), b);
+}
+
+/// A power loss after flushes (nothing flushed to media since the last sync): each file
+/// holds its synced bytes or the bytes of one of its flushes, where the device kept all of
+/// them, never anything else; a tail entry whose bytes did not all survive is dropped.
+#[test]
+fn power_loss_after_flush_never_extends_a_file_over_missing_bytes() {
+    let (mut dropped, mut recovered) = (0, 0);
+    for seed in 0..60u64 {
+        let d = mem(seed);
+        let v = VolumeStorage::open(d.clone()).unwrap();
+        let data = bytes(seed, 30_000);
+        let mut f = v.create("log").unwrap();
+        f.append(&data[..1000]).unwrap();
+        f.sync().unwrap();
+        // Small flushes (few sectors change, so some power losses keep them all) or large.
+        let step = if seed % 2 == 0 { 100 } else { 2900 };
+        let mut ends = vec![1000];
+        for chunk in data[1000..].chunks(step).take(1 + seed as usize % 4) {
+            f.append(chunk).unwrap();
+            f.flush().unwrap();
+            ends.push(ends.last().unwrap() + chunk.len());
+        }
+        let after = Arc::new(d.crash(true));
+        std::mem::forget(f);
+        let v2 = VolumeStorage::open(after).unwrap();
+        let got = v2.read_all("log").unwrap();
+        assert!(
+            ends.iter().any(|&e| got == data[..e]),
+            "seed {seed}: {} bytes that are neither the synced nor a flushed file",
+            got.len()
+        );
+        let s = v2.stats();
+        dropped += s.tail_entries_dropped;
+        recovered += s.tail_entries_recovered;
+    }
+    assert!(dropped > 0 && recovered > 0, "{dropped} {recovered}");
+}
+
+/// A truncate after a flush cuts the file for good: its tail entry does not re-extend it.
+#[test]
+fn truncate_after_flush_is_not_undone_by_the_tail() {
+    let d = mem(22);
+    let v = VolumeStorage::open(d.clone()).unwrap();
+    let mut f = v.create("log").unwrap();
+    f.append(b"synced").unwrap();
+    f.sync().unwrap();
+    f.append(b" flushed").unwrap();
+    f.flush().unwrap();
+    v.truncate("log", 6).unwrap();
+    let crashed = killed(&d);
+    std::mem::forget(f);
+    let v2 = VolumeStorage::open(crashed).unwrap();
+    assert_eq!(v2.read_all("log").unwrap(), b"synced");
 }
