@@ -90,7 +90,8 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 /// Copies the database in `dir` file by file onto a fresh volume in `volume` (once).
 fn build_volume(dir: &Path, volume: &Path, bytes: u64) {
     let marker = volume.with_extension("complete");
-    if marker.exists() {
+    // A volume left by an older build may be of a format this one refuses: build it anew.
+    if marker.exists() && VolumeStorage::open_path(volume).is_ok() {
         return;
     }
     let _ = std::fs::remove_file(volume);
