@@ -46,6 +46,9 @@ pub trait Engine: Send + Sync {
     /// Writes the memtable out and waits until background compaction is idle, so the bytes
     /// on disk and the write amplification are comparable.
     fn settle(&self) -> Result<()>;
+    /// Compacts everything into the engine's last level (as a store at rest ends up), then
+    /// settles: the bytes of data that each engine's bottommost codec holds.
+    fn compact_full(&self) -> Result<()>;
 }
 
 /// Engines in the order they run in the first repetition.

@@ -120,4 +120,9 @@ impl Engine for Rocks {
         }
         Ok(())
     }
+
+    fn compact_full(&self) -> Result<()> {
+        self.db.compact_range(None::<&[u8]>, None::<&[u8]>);
+        self.settle()
+    }
 }

@@ -77,4 +77,8 @@ impl Engine for Scipkv {
         // would reach on its own.
         self.db.compact().map_err(err)
     }
+
+    fn compact_full(&self) -> Result<()> {
+        self.db.compact_all().map_err(err)
+    }
 }
