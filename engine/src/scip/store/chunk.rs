@@ -180,6 +180,17 @@ mod tests {
     use super::*;
     use crate::scip::store::codec::FORMAT_V1;
 
+    /// Occurrences as ingest hands them to the chunk encoder.
+    fn prepare<'a>(occs: impl IntoIterator<Item = &'a Occurrence>) -> Vec<PreparedOccurrence<'a>> {
+        occs.into_iter()
+            .map(|o| PreparedOccurrence {
+                range: Range::from_scip(&o.range).unwrap(),
+                enclosing: Range::from_scip(&o.enclosing_range).ok(),
+                occ: o,
+            })
+            .collect()
+    }
+
     #[test]
     fn chunk_round_trips_and_truncations_fail() {
         let a = Occurrence {
@@ -196,14 +207,7 @@ mod tests {
             syntax_kind: 7,
             ..Default::default()
         };
-        let prepared: Vec<_> = [&a, &b]
-            .iter()
-            .map(|o| PreparedOccurrence {
-                range: Range::from_scip(&o.range).unwrap(),
-                enclosing: Range::from_scip(&o.enclosing_range).ok(),
-                occ: o,
-            })
-            .collect();
+        let prepared = prepare([&a, &b]);
         let v = encode_chunk(&prepared);
         let d = decode_chunk(&v).unwrap();
         assert_eq!(d.symbols.len(), 2);
@@ -285,14 +289,7 @@ mod tests {
                 ..Default::default()
             },
         ];
-        let prepared: Vec<_> = occs
-            .iter()
-            .map(|o| PreparedOccurrence {
-                range: Range::from_scip(&o.range).unwrap(),
-                enclosing: Range::from_scip(&o.enclosing_range).ok(),
-                occ: o,
-            })
-            .collect();
+        let prepared = prepare(&occs);
         let v1 = encode_chunk_v1(&prepared);
         let v2 = encode_chunk(&prepared);
         assert_eq!(v2[0], FORMAT_V2);
