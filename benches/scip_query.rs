@@ -12,21 +12,9 @@ mod scip_common;
 
 use std::time::{Duration, Instant};
 
-use scip_common::{full_run, percentile, raw_index, thread_cpu};
+use scip_common::{Rng, full_run, percentile, raw_index, thread_cpu};
 use scipkv_engine::scip::store::{ScipStore, Target};
 use scipkv_engine::scip::{IndexItem, IndexReader};
-
-/// splitmix64, fixed seed: the same positions every run.
-struct Rng(u64);
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) % n as u64) as usize
-    }
-}
 
 /// A sampled position: (path, line, character, occurrences of its symbol in the index).
 type Pos = (String, u32, u32, usize);

@@ -10,47 +10,10 @@ use scipkv_engine::scip::store::{ScipStore, Target};
 use scipkv_engine::scip::testdata::scip_file;
 use scipkv_engine::scip::{Document, IndexItem, IndexReader};
 use scipkv_server::scip_api::{self, At, Query};
-use server_support::Server;
+use server_support::{Rng, Server, enc, seed};
 
 const INDEX: &str = "rxjs-01-be72ebf1a.scip.zst";
 const TENANT: &str = "default";
-
-fn seed(test: &str) -> u64 {
-    let seed = match std::env::var("SCIPKV_SEED") {
-        Ok(s) => s.parse().expect("SCIPKV_SEED must be a u64"),
-        Err(_) => std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(1),
-    };
-    eprintln!("{test}: seed {seed} (rerun with SCIPKV_SEED={seed})");
-    seed
-}
-
-/// splitmix64.
-struct Rng(u64);
-impl Rng {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) % n as u64) as usize
-    }
-}
-
-/// Percent-encodes everything but RFC 3986 unreserved characters.
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
 
 fn documents() -> Vec<Document> {
     let raw = zstd::decode_all(File::open(scip_file(INDEX)).unwrap()).unwrap();

@@ -319,3 +319,43 @@ pub fn tiny_index(path: &str, symbol: &str) -> Vec<u8> {
     };
     encode_index(&Metadata::default(), &[doc], &[])
 }
+
+/// The seed for a randomized test: `SCIPKV_SEED` if set (to rerun a failure), else a fresh
+/// one, printed either way.
+pub fn seed(test: &str) -> u64 {
+    let seed = match std::env::var("SCIPKV_SEED") {
+        Ok(s) => s.parse().expect("SCIPKV_SEED must be a u64"),
+        Err(_) => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(1),
+    };
+    eprintln!("{test}: seed {seed} (rerun with SCIPKV_SEED={seed})");
+    seed
+}
+
+/// splitmix64.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn below(&mut self, n: usize) -> usize {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) % n as u64) as usize
+    }
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters (query parameters).
+pub fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
