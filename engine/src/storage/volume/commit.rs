@@ -118,9 +118,18 @@ impl Inner {
     /// after it, which also seals the commit (a damaged commit followed by a valid tail was
     /// acknowledged). Not flushed: the next commit's flush makes it durable.
     fn seal(&self, st: &mut State, records: &[Record]) -> io::Result<()> {
+        // Only entries the commit superseded go: a creation committed after the writer's
+        // first flush records length 0, and dropping the entry then would lose the flushed
+        // (acknowledged) bytes until the writer's next flush.
         for r in records {
             if let Record::Inode { id, .. } = r {
-                st.tail.remove(id);
+                let valid = match (st.journaled.inodes.get(id), st.tail.get(id)) {
+                    (Some(inode), Some(e)) => tail::still_applies(inode, e),
+                    _ => false,
+                };
+                if !valid {
+                    st.tail.remove(id);
+                }
             }
         }
         let State { tail, live, .. } = st;

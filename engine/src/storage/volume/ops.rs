@@ -143,6 +143,8 @@ impl Storage for VolumeStorage {
             len,
             extents: inode.extents.clone(),
         };
+        // The cut is final: bytes a flush listed in the tail must not re-extend the file.
+        st.tail.remove(&id);
         self.inner.commit(st, Some(rec))
     }
 

@@ -21,7 +21,7 @@ use crate::checksum::xxh3;
 use super::alloc::Extent;
 use super::device::{BLOCK, Device};
 use super::file::map_runs;
-use super::table::{Cursor, Table};
+use super::table::{Cursor, Inode, Table};
 
 /// One file's bytes past its journaled length, as its writer last put them on the device.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,6 +111,13 @@ pub fn decode(b: &[u8]) -> Result<Vec<TailEntry>, String> {
 
 /// True when `grown` maps every block `old` maps to the same place (a writer only appends
 /// extents or lengthens its last one).
+/// True when `e` still extends `inode` as journaled: it starts at the journaled length and
+/// its extents grow the journaled ones. A commit that re-records an inode without changing
+/// its length (its creation, or grown extents) leaves such an entry valid.
+pub(super) fn still_applies(inode: &Inode, e: &TailEntry) -> bool {
+    inode.len == e.from && extends(&inode.extents, &e.extents)
+}
+
 fn extends(old: &[Extent], grown: &[Extent]) -> bool {
     let Some((last, head)) = old.split_last() else {
         return true;
@@ -156,7 +163,7 @@ pub fn apply(
             out.dropped += 1;
             continue;
         };
-        if inode.len != e.from || !extends(&inode.extents, &e.extents) {
+        if !still_applies(inode, e) {
             out.dropped += 1;
             continue;
         }
