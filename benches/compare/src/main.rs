@@ -4,6 +4,7 @@
 //!
 //! See `benches/README.md` ("Peer comparison") for how to build and run it.
 
+mod child;
 mod engines;
 mod measure;
 mod micro;
@@ -11,6 +12,7 @@ mod report;
 mod scip_capture;
 mod scip_workload;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -72,6 +74,10 @@ struct Args {
     /// Tiny sizes, one repetition: checks every workload runs on every engine (CI smoke).
     #[arg(long)]
     smoke: bool,
+    /// Internal: run one (engine, workload group) in this process and print its rows on
+    /// stdout for the parent (see `child.rs`).
+    #[arg(long, hide = true, value_names = ["ENGINE", "GROUP"], num_args = 2)]
+    child: Vec<String>,
 }
 
 fn main() -> ExitCode {
@@ -144,8 +150,10 @@ fn run(a: Args) -> Result<()> {
         None => tempfile::tempdir().map_err(engines::err)?,
     };
     let tmp = root.path().to_path_buf();
-    eprintln!("{}", header(&a));
-    eprintln!("scratch: {}", tmp.display());
+    if a.child.is_empty() {
+        eprintln!("{}", header(&a));
+        eprintln!("scratch: {}", tmp.display());
+    }
 
     let base = Tuning {
         sync: false,
@@ -170,52 +178,46 @@ fn run(a: Args) -> Result<()> {
         ..base
     };
 
-    let mut captures = Vec::new();
-    if a.workloads.iter().any(|w| w == "scip") {
-        for p in &a.projects {
-            let c = scip_capture::capture(p, &tmp)?;
-            let q = scip_workload::query_mix(&c, a.scip_queries, a.seed)?;
-            eprintln!(
-                "captured {p}: {} batches, {} entries, {:.1} MB keys+values (SCIP input {:.1} MB)",
-                c.batches.len(),
-                c.entries(),
-                c.user_bytes() as f64 / 1e6,
-                c.input_bytes as f64 / 1e6
-            );
-            captures.push((c, q));
-        }
+    if let [engine, group] = a.child.as_slice() {
+        let e = engines
+            .iter()
+            .copied()
+            .find(|e| e == engine)
+            .ok_or_else(|| format!("engine {engine:?} not available"))?;
+        let o = run_child(&a, e, group, &tmp, micro_cfg, scip_tuning)?;
+        print!("{}", child::encode(&o));
+        return Ok(());
     }
 
     let mut rows = Vec::new();
     // Entries read by each project's query mix, per engine: must agree.
-    let mut scip_reads: Vec<Vec<(&str, u64)>> = vec![Vec::new(); captures.len()];
+    let mut scip_reads: BTreeMap<String, Vec<(&str, u64)>> = BTreeMap::new();
     for rep in 0..a.reps {
         let mut order = engines.clone();
         order.rotate_left(rep % engines.len());
         for &e in &order {
-            eprintln!("rep {rep}: {e}");
-            let mut got = Vec::new();
-            if a.workloads.iter().any(|w| w == "micro") {
-                got.extend(micro::run(e, &tmp, &micro_cfg)?);
+            for group in ["micro", "scip"] {
+                if !a.workloads.iter().any(|w| w == group) {
+                    continue;
+                }
+                eprintln!("rep {rep}: {e} {group}");
+                let o = child::spawn(&child_args(&a, &tmp, e, group), &engines)?;
+                for (p, n) in o.reads {
+                    scip_reads.entry(p).or_default().push((e, n));
+                }
+                for r in &o.rows {
+                    r.print(rep);
+                }
+                rows.extend(o.rows);
             }
-            for (i, (c, q)) in captures.iter().enumerate() {
-                let (r, n) = scip_workload::run(e, &tmp, c, q, scip_tuning)?;
-                scip_reads[i].push((e, n));
-                got.extend(r);
-            }
-            for r in &got {
-                r.print(rep);
-            }
-            rows.extend(got);
         }
     }
-    for (i, reads) in scip_reads.iter().enumerate() {
+    for (project, reads) in &scip_reads {
         if let Some(&(_, first)) = reads.first()
             && reads.iter().any(|&(_, n)| n != first)
         {
             return Err(format!(
-                "{}: engines read different entry counts for the same queries: {reads:?}",
-                captures[i].0.project
+                "{project}: engines read different entry counts for the same queries: {reads:?}"
             ));
         }
     }
@@ -227,4 +229,80 @@ fn run(a: Args) -> Result<()> {
         std::fs::write(p, format!("{}\n\n{md}", header(&a))).map_err(engines::err)?;
     }
     Ok(())
+}
+
+/// The flags of a child measuring `group` on `engine`: the parent's resolved settings (after
+/// `--smoke`), its scratch directory, and nothing that writes output files.
+fn child_args(a: &Args, scratch: &std::path::Path, engine: &str, group: &str) -> Vec<String> {
+    let mut v: Vec<String> = vec![
+        "--workloads".into(),
+        group.into(),
+        "--keys".into(),
+        a.keys.to_string(),
+        "--key-len".into(),
+        a.key_len.to_string(),
+        "--value-len".into(),
+        a.value_len.to_string(),
+        "--reads".into(),
+        a.reads.to_string(),
+        "--readers".into(),
+        a.readers.to_string(),
+        "--scip-queries".into(),
+        a.scip_queries.to_string(),
+        "--memtable-mib".into(),
+        a.memtable_mib.to_string(),
+        "--cache-mib".into(),
+        a.cache_mib.to_string(),
+        "--block-size".into(),
+        a.block_size.to_string(),
+        "--scip-block-size".into(),
+        a.scip_block_size.to_string(),
+        "--seed".into(),
+        a.seed.to_string(),
+        "--reps".into(),
+        "1".into(),
+        "--dir".into(),
+        scratch.display().to_string(),
+    ];
+    if !a.projects.is_empty() {
+        v.push("--projects".into());
+        v.push(a.projects.join(","));
+    }
+    v.extend(["--child".into(), engine.into(), group.into()]);
+    v
+}
+
+/// One child's measurement. The SCIP group captures its projects' write streams itself
+/// (deterministic: the same ingest and seed give every engine the same batches and queries),
+/// so no engine runs after another's heap or threads.
+fn run_child(
+    a: &Args,
+    engine: &'static str,
+    group: &str,
+    tmp: &std::path::Path,
+    micro_cfg: micro::MicroConfig,
+    scip_tuning: Tuning,
+) -> Result<child::Outcome> {
+    let mut o = child::Outcome::default();
+    match group {
+        "micro" => o.rows = micro::run(engine, tmp, &micro_cfg)?,
+        "scip" => {
+            for p in &a.projects {
+                let c = scip_capture::capture(p, tmp)?;
+                let q = scip_workload::query_mix(&c, a.scip_queries, a.seed)?;
+                eprintln!(
+                    "captured {p}: {} batches, {} entries, {:.1} MB keys+values (SCIP input {:.1} MB)",
+                    c.batches.len(),
+                    c.entries(),
+                    c.user_bytes() as f64 / 1e6,
+                    c.input_bytes as f64 / 1e6
+                );
+                let (r, n) = scip_workload::run(engine, tmp, &c, &q, scip_tuning)?;
+                o.rows.extend(r);
+                o.reads.push((p.clone(), n));
+            }
+        }
+        other => return Err(format!("unknown workload group {other:?}")),
+    }
+    Ok(o)
 }
