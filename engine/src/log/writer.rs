@@ -1,7 +1,7 @@
 //! Appending records to a log file.
 
 use crate::error::{Error, IoContext, Result};
-use crate::storage::{Storage, WritableFile};
+use crate::storage::{Storage, SyncHandle, WritableFile};
 
 use super::LogKind;
 use super::format::{MAX_RECORD_LEN, RECORD_HEADER_LEN, file_header, record_header};
@@ -75,6 +75,22 @@ impl LogWriter {
             return Err(Error::io(format!("syncing log {}", self.name), e));
         }
         Ok(())
+    }
+
+    /// A handle that syncs the records appended so far while this writer goes on (see
+    /// [`WritableFile::sync_handle`]); `None` if the file has none or the writer has failed.
+    pub fn sync_handle(&self) -> Option<Box<dyn SyncHandle>> {
+        if self.failed.is_some() {
+            return None;
+        }
+        self.file.sync_handle()
+    }
+
+    /// Records that a sync through a [`LogWriter::sync_handle`] failed: like a failed
+    /// [`LogWriter::sync`], the writer refuses further writes.
+    pub fn sync_failed(&mut self, e: std::io::Error) -> Error {
+        self.failed = Some(format!("sync of {} failed: {e}", self.name));
+        Error::io(format!("syncing log {}", self.name), e)
     }
 
     /// Hands every record appended so far to the kernel or device (survives a process

@@ -23,9 +23,9 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::io;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
-use super::{LockGuard, RandomAccessFile, Storage, WritableFile};
+use super::{LockGuard, RandomAccessFile, Storage, SyncHandle, WritableFile};
 
 /// Torn writes keep or lose whole sectors of this size.
 pub const SECTOR: usize = 512;
@@ -376,12 +376,48 @@ impl State {
 #[derive(Debug)]
 struct Shared {
     state: Mutex<State>,
+    /// Held syncs (see [`FaultStorage::hold_syncs`]); apart from `state` so a sync waiting
+    /// here does not block every other file operation.
+    gate: Mutex<Gate>,
+    gate_cv: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct Gate {
+    closed: bool,
+    waiting: usize,
 }
 
 impl Shared {
+    fn new(state: State) -> Shared {
+        Shared {
+            state: Mutex::new(state),
+            gate: Mutex::new(Gate::default()),
+            gate_cv: Condvar::new(),
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         // A panicking test thread must not hide the state from the others.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn gate(&self) -> MutexGuard<'_, Gate> {
+        self.gate.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Where every sync starts: waits while syncs are held.
+    fn pass_gate(&self) {
+        let mut g = self.gate();
+        if !g.closed {
+            return;
+        }
+        g.waiting += 1;
+        self.gate_cv.notify_all();
+        while g.closed {
+            g = self.gate_cv.wait(g).unwrap_or_else(|e| e.into_inner());
+        }
+        g.waiting -= 1;
     }
 }
 
@@ -406,9 +442,7 @@ impl FaultStorage {
     /// An empty storage whose random choices derive from `seed`.
     pub fn new(seed: u64) -> FaultStorage {
         FaultStorage {
-            shared: Arc::new(Shared {
-                state: Mutex::new(State::new(seed)),
-            }),
+            shared: Arc::new(Shared::new(State::new(seed))),
         }
     }
 
@@ -430,6 +464,31 @@ impl FaultStorage {
         self.shared.lock().capacity = bytes;
     }
 
+    /// From now on every file sync (through a writer or a [`SyncHandle`]) waits at its start
+    /// until [`FaultStorage::release_syncs`]: lets a test act while a sync is in progress,
+    /// the way a slow disk would leave it.
+    pub fn hold_syncs(&self) {
+        self.shared.gate().closed = true;
+    }
+
+    /// Lets held syncs (and later ones) proceed.
+    pub fn release_syncs(&self) {
+        self.shared.gate().closed = false;
+        self.shared.gate_cv.notify_all();
+    }
+
+    /// Blocks until some sync is waiting in [`FaultStorage::hold_syncs`]'s gate.
+    pub fn wait_for_held_sync(&self) {
+        let mut g = self.shared.gate();
+        while g.waiting == 0 {
+            g = self
+                .shared
+                .gate_cv
+                .wait(g)
+                .unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
     /// Total bytes in live files.
     pub fn used_bytes(&self) -> u64 {
         self.shared.lock().used()
@@ -447,9 +506,7 @@ impl FaultStorage {
         s.dead = true;
         let image = s.crash_image(mode);
         FaultStorage {
-            shared: Arc::new(Shared {
-                state: Mutex::new(image),
-            }),
+            shared: Arc::new(Shared::new(image)),
         }
     }
 
@@ -663,6 +720,7 @@ impl WritableFile for FaultFile {
     }
 
     fn sync(&mut self) -> io::Result<()> {
+        self.shared.pass_gate();
         let mut s = self.shared.lock();
         s.alive()?;
         let sync = s.inj.config.ops.sync;
@@ -676,6 +734,40 @@ impl WritableFile for FaultFile {
 
     fn len(&self) -> u64 {
         self.len
+    }
+
+    fn sync_handle(&self) -> Option<Box<dyn SyncHandle>> {
+        Some(Box::new(FaultSync {
+            shared: Arc::clone(&self.shared),
+            inode: self.inode,
+            len: self.len as usize,
+        }))
+    }
+}
+
+/// A [`SyncHandle`] of a [`FaultFile`]: makes durable exactly the bytes appended before it
+/// was taken, the least a real fdatasync through another descriptor guarantees, so the
+/// power-loss model never credits it with bytes appended while it ran.
+struct FaultSync {
+    shared: Arc<Shared>,
+    inode: u64,
+    len: usize,
+}
+
+impl SyncHandle for FaultSync {
+    fn sync(&self) -> io::Result<()> {
+        self.shared.pass_gate();
+        let mut s = self.shared.lock();
+        s.alive()?;
+        let sync = s.inj.config.ops.sync;
+        if let Some(e) = s.inject(sync) {
+            return Err(e);
+        }
+        // The file may be gone (a WAL segment retired after its flush): nothing to keep.
+        if let Some(inode) = s.inodes.get_mut(&self.inode) {
+            inode.synced = inode.synced.max(self.len.min(inode.data.len()));
+        }
+        Ok(())
     }
 }
 

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::uring::{self, DirectFile};
-use super::{LockGuard, RandomAccessFile, Storage, WritableFile};
+use super::{LockGuard, RandomAccessFile, Storage, SyncHandle, WritableFile};
 
 /// How table files are read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -221,6 +221,22 @@ impl WritableFile for FsWritable {
 
     fn len(&self) -> u64 {
         self.len
+    }
+
+    fn sync_handle(&self) -> Option<Box<dyn SyncHandle>> {
+        // A second descriptor of the same open file: fdatasync through it flushes the
+        // inode's dirty pages whichever descriptor wrote them.
+        let file = self.file.try_clone().ok()?;
+        Some(Box::new(FsSync(file)))
+    }
+}
+
+#[derive(Debug)]
+struct FsSync(File);
+
+impl SyncHandle for FsSync {
+    fn sync(&self) -> io::Result<()> {
+        self.0.sync_data()
     }
 }
 

@@ -89,6 +89,20 @@ pub trait WritableFile: Send + Debug {
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// A handle that makes durable what was appended before it was taken, usable while the
+    /// writer goes on appending. The WAL's interval syncer fsyncs through it: an fsync can
+    /// take milliseconds, and holding the writer meanwhile stalls every write behind it.
+    /// `None` where only the writer can sync (a raw volume journals each sync).
+    fn sync_handle(&self) -> Option<Box<dyn SyncHandle>> {
+        None
+    }
+}
+
+/// See [`WritableFile::sync_handle`].
+pub trait SyncHandle: Send {
+    /// Makes durable at least the bytes appended before the handle was taken.
+    fn sync(&self) -> io::Result<()>;
 }
 
 /// An immutable file read at arbitrary offsets (tables, and logs during recovery).
