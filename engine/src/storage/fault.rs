@@ -406,6 +406,23 @@ impl Shared {
         self.gate.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// A sync of `inode` that makes its first `upto` bytes durable (all of them with
+    /// `usize::MAX`), after the gate and the fault injection.
+    fn sync(&self, inode: u64, upto: usize) -> io::Result<()> {
+        self.pass_gate();
+        let mut s = self.lock();
+        s.alive()?;
+        let sync = s.inj.config.ops.sync;
+        if let Some(e) = s.inject(sync) {
+            return Err(e);
+        }
+        // The file may be gone (a WAL segment retired after its flush): nothing to keep.
+        if let Some(inode) = s.inodes.get_mut(&inode) {
+            inode.synced = inode.synced.max(upto.min(inode.data.len()));
+        }
+        Ok(())
+    }
+
     /// Where every sync starts: waits while syncs are held.
     fn pass_gate(&self) {
         let mut g = self.gate();
@@ -720,16 +737,7 @@ impl WritableFile for FaultFile {
     }
 
     fn sync(&mut self) -> io::Result<()> {
-        self.shared.pass_gate();
-        let mut s = self.shared.lock();
-        s.alive()?;
-        let sync = s.inj.config.ops.sync;
-        if let Some(e) = s.inject(sync) {
-            return Err(e);
-        }
-        let inode = s.inodes.get_mut(&self.inode).expect("open inodes exist");
-        inode.synced = inode.data.len();
-        Ok(())
+        self.shared.sync(self.inode, usize::MAX)
     }
 
     fn len(&self) -> u64 {
@@ -756,18 +764,7 @@ struct FaultSync {
 
 impl SyncHandle for FaultSync {
     fn sync(&self) -> io::Result<()> {
-        self.shared.pass_gate();
-        let mut s = self.shared.lock();
-        s.alive()?;
-        let sync = s.inj.config.ops.sync;
-        if let Some(e) = s.inject(sync) {
-            return Err(e);
-        }
-        // The file may be gone (a WAL segment retired after its flush): nothing to keep.
-        if let Some(inode) = s.inodes.get_mut(&self.inode) {
-            inode.synced = inode.synced.max(self.len.min(inode.data.len()));
-        }
-        Ok(())
+        self.shared.sync(self.inode, self.len)
     }
 }
 
