@@ -1,31 +1,124 @@
 //! SCIP queries over HTTP under load: the real `scipkv serve` holding django and rxjs,
 //! 64 concurrent keep-alive connections asking definition and hover at seeded positions.
-//! Reports p50/p99 latency (client-measured, per request) and requests per second.
+//! Reports p50/p99 latency (client-measured, per request), requests per second and the CPU
+//! time the server and the client spent per request.
+//!
+//! The load generator drives every connection from one thread (`http_load`). Two layouts,
+//! one after the other on the same data directory:
+//! - `shared`: the server with its default 2 workers, nothing pinned: client and server
+//!   share every core.
+//! - `split`: the server with 1 worker pinned to CPU 0 (its blocking pool too), the client
+//!   pinned to CPU 1.
 //!
 //! `cargo bench --bench http_query` for the real run; under `cargo test` a quick smoke run
-//! (rxjs-01 only, 4 connections). Client and server share the machine's cores.
+//! (rxjs-01 only, 4 connections). `SCIPKV_BIN`: another server binary (a saved build of an
+//! earlier commit) for a before/after comparison with the same client.
 
+mod http_load;
 mod scip_common;
 
 use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use scip_common::{Rng, enc, full_run, percentile, raw_index, scip_path};
 use scipkv_engine::scip::{IndexItem, IndexReader};
 
-/// Kills the server if the bench panics.
-struct Server(Child);
+/// Stops the server when dropped (also if the bench panics): SIGTERM, so it closes the
+/// database cleanly (and a profiler it runs under writes its output).
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        // SAFETY: kill only sends a signal to our own child, which has not been reaped.
+        unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
+        let _ = self.child.wait();
     }
 }
 
-/// Query URLs (definition and hover alternately) at occurrences sampled from an index.
-fn urls(project: &str, file: &str, n: usize, rng: &mut Rng) -> Vec<String> {
+impl Server {
+    /// CPU time (user + system) of the whole server process so far.
+    fn cpu(&self) -> Duration {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap();
+        // Fields after the parenthesised command name; utime and stime are fields 14, 15.
+        let rest = &stat[stat.rfind(')').unwrap() + 2..];
+        let f: Vec<&str> = rest.split(' ').collect();
+        let ticks: u64 = f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap();
+        // SAFETY: sysconf only reads a constant.
+        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as u64;
+        Duration::from_micros(ticks * 1_000_000 / hz)
+    }
+}
+
+/// A server layout: worker threads and the CPUs the server and the client may use.
+struct Layout {
+    name: &'static str,
+    workers: usize,
+    server_cpus: Option<&'static [usize]>,
+    client_cpu: Option<usize>,
+}
+
+const LAYOUTS: &[Layout] = &[
+    Layout {
+        name: "shared",
+        workers: 2,
+        server_cpus: None,
+        client_cpu: None,
+    },
+    Layout {
+        name: "split",
+        workers: 1,
+        server_cpus: Some(&[0]),
+        client_cpu: Some(1),
+    },
+];
+
+fn start(dir: &Path, layout: &Layout) -> Server {
+    let config = dir.join(format!("{}.toml", layout.name));
+    std::fs::write(&config, format!("worker_threads = {}\n", layout.workers)).unwrap();
+    let bin = std::env::var_os("SCIPKV_BIN").unwrap_or(env!("CARGO_BIN_EXE_scipkv").into());
+    let mut cmd = Command::new(bin);
+    cmd.args(["serve", "--resp", "127.0.0.1:0", "--http", "127.0.0.1:0"])
+        .arg("--data")
+        .arg(dir.join("data"))
+        .arg("--config")
+        .arg(&config)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    if let Some(cpus) = layout.server_cpus {
+        // SAFETY: the closure runs in the forked child before exec and only makes the
+        // sched_setaffinity system call on a local set (async-signal-safe, no allocation).
+        unsafe {
+            cmd.pre_exec(move || {
+                let mut set: libc::cpu_set_t = std::mem::zeroed();
+                for &c in cpus {
+                    libc::CPU_SET(c, &mut set);
+                }
+                if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let event: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let addr = event["http"].as_str().unwrap().parse().unwrap();
+    Server { child, addr }
+}
+
+/// Query paths (definition and hover alternately) at occurrences sampled from an index.
+fn paths(project: &str, file: &str, n: usize, rng: &mut Rng) -> Vec<String> {
     let raw = raw_index(file);
     let mut occ = Vec::new();
     for item in IndexReader::new(&raw[..]).unwrap() {
@@ -47,61 +140,75 @@ fn urls(project: &str, file: &str, n: usize, rng: &mut Rng) -> Vec<String> {
         .collect()
 }
 
-fn report(what: &str, lat: &mut [Duration], wall: Duration) {
+/// One measured run; prints its figures.
+fn measure(
+    server: &Server,
+    layout: &Layout,
+    paths: &[String],
+    connections: usize,
+    per_connection: usize,
+) {
+    let server_cpu = server.cpu();
+    let mut run = http_load::run(
+        server.addr,
+        paths,
+        connections,
+        per_connection,
+        layout.client_cpu,
+    );
+    let server_cpu = server.cpu() - server_cpu;
+    let lat = &mut run.latencies;
     lat.sort();
+    let n = lat.len();
     println!(
-        "http definition+hover, {what}: {} requests in {wall:.2?}: {:.0} req/s, p50 {:.1?}, p99 {:.1?}, max {:.1?}",
-        lat.len(),
-        lat.len() as f64 / wall.as_secs_f64(),
+        "http definition+hover, {:<6} {connections:>2} connections: {n} requests in {:.2?}: \
+         {:.0} req/s, p50 {:.1?}, p90 {:.1?}, p99 {:.1?}, p99.9 {:.1?}, max {:.1?}; \
+         cpu per request: server {:.1} µs, client {:.1} µs",
+        layout.name,
+        run.wall,
+        n as f64 / run.wall.as_secs_f64(),
         percentile(lat, 0.5),
+        percentile(lat, 0.9),
         percentile(lat, 0.99),
+        percentile(lat, 0.999),
         lat.last().copied().unwrap_or_default(),
+        server_cpu.as_secs_f64() * 1e6 / n as f64,
+        run.cpu.as_secs_f64() * 1e6 / n as f64,
     );
 }
 
 fn main() {
     let full = full_run();
-    let (connections, per_connection) = if full { (64, 400) } else { (4, 10) };
+    // SCIPKV_HTTP_PER_CONNECTION: fewer requests, e.g. for a server under callgrind.
+    let per_connection = std::env::var("SCIPKV_HTTP_PER_CONNECTION")
+        .map(|v| v.parse().expect("SCIPKV_HTTP_PER_CONNECTION: a number"))
+        .unwrap_or(1000);
+    let (connections, per_connection) = if full { (64, per_connection) } else { (4, 10) };
     let indexes: &[(&str, &str)] = if full {
         &[("django", "django.scip.zst"), ("rxjs", "rxjs.scip.zst")]
     } else {
         &[("rxjs", "rxjs-01-be72ebf1a.scip.zst")]
     };
+    let cpus = std::thread::available_parallelism().unwrap().get();
+    assert!(
+        cpus >= 2,
+        "the split layout needs 2 CPUs, this machine has {cpus}"
+    );
     let dir = tempfile::tempdir().unwrap();
-    // SCIPKV_BIN: another server binary (a saved build of an earlier commit) for a
-    // before/after comparison with the same client.
-    let server = std::env::var_os("SCIPKV_BIN").unwrap_or(env!("CARGO_BIN_EXE_scipkv").into());
-    let mut child = Command::new(server)
-        .args([
-            "serve",
-            "--resp",
-            "127.0.0.1:0",
-            "--http",
-            "127.0.0.1:0",
-            "--data",
-        ])
-        .arg(dir.path().join("data"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let server = Server(child);
-    let event: serde_json::Value = serde_json::from_str(&line).unwrap();
-    let base = format!("http://{}", event["http"].as_str().unwrap());
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()
         .into();
 
+    let server = start(dir.path(), &LAYOUTS[0]);
     for (project, file) in indexes {
-        let t = Instant::now();
+        let t = std::time::Instant::now();
         let body = std::fs::read(scip_path(file)).unwrap();
         let mut r = agent
-            .put(format!("{base}/v1/projects/{project}/versions/v1/index"))
+            .put(format!(
+                "http://{}/v1/projects/{project}/versions/v1/index",
+                server.addr
+            ))
             .send(&body[..])
             .unwrap();
         assert_eq!(
@@ -116,68 +223,38 @@ fn main() {
             body.len()
         );
     }
+    drop(server);
 
     let mut rng = Rng(0x5eed_4077);
     let mut all = Vec::new();
     for (project, file) in indexes {
-        all.extend(urls(
+        all.extend(paths(
             project,
             file,
             connections * per_connection / indexes.len(),
             &mut rng,
         ));
     }
-    let all = Arc::new(all);
-    // Warm-up: every URL once on one connection (page cache and block cache warm).
-    for url in all.iter().take(if full { 2000 } else { 10 }) {
-        let mut r = agent.get(format!("{base}{url}")).call().unwrap();
-        assert_eq!(r.status(), 200, "{url}");
-        let _ = r.body_mut().read_to_vec();
-    }
-
-    // One connection, one request at a time: the service time without queueing.
-    let mut lat = Vec::new();
-    let t0 = Instant::now();
-    for url in all.iter().take(if full { 4000 } else { 10 }) {
-        let t = Instant::now();
-        let mut r = agent.get(format!("{base}{url}")).call().unwrap();
-        let _ = r.body_mut().read_to_vec().unwrap();
-        lat.push(t.elapsed());
-    }
-    report("1 connection", &mut lat, t0.elapsed());
-
-    let started = Instant::now();
-    let threads: Vec<_> = (0..connections)
-        .map(|c| {
-            let all = Arc::clone(&all);
-            let base = base.clone();
-            std::thread::spawn(move || {
-                // One agent per thread: one keep-alive connection each.
-                let agent: ureq::Agent = ureq::Agent::config_builder()
-                    .http_status_as_error(false)
-                    .build()
-                    .into();
-                let mut lat = Vec::with_capacity(per_connection);
-                for i in 0..per_connection {
-                    let url = &all[(c * per_connection + i) % all.len()];
-                    let t = Instant::now();
-                    let mut r = agent.get(format!("{base}{url}")).call().unwrap();
-                    let _ = r.body_mut().read_to_vec().unwrap();
-                    lat.push(t.elapsed());
-                    assert_eq!(r.status(), 200);
-                }
-                lat
-            })
-        })
+    // Interleave the projects so every connection asks both.
+    let half = all.len() / indexes.len();
+    let all: Vec<String> = (0..all.len())
+        .map(|i| all[(i % indexes.len()) * half + i / indexes.len()].clone())
         .collect();
-    let mut lat: Vec<Duration> = threads
-        .into_iter()
-        .flat_map(|t| t.join().unwrap())
-        .collect();
-    report(
-        &format!("{connections} connections"),
-        &mut lat,
-        started.elapsed(),
-    );
-    drop(server);
+
+    for layout in LAYOUTS {
+        let server = start(dir.path(), layout);
+        // Warm-up: every path once (page cache and block cache warm), 8 connections.
+        http_load::run(
+            server.addr,
+            &all,
+            8,
+            all.len().div_ceil(8),
+            layout.client_cpu,
+        );
+        // One connection, one request at a time: the service time without queueing.
+        let one = if full { 4000.min(all.len()) } else { 10 };
+        measure(&server, layout, &all, 1, one);
+        measure(&server, layout, &all, connections, per_connection);
+        drop(server);
+    }
 }

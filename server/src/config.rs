@@ -20,6 +20,12 @@ pub const DEFAULT_DATA_DIR: &str = "./scipkv-data";
 pub const DEFAULT_RESP_ADDR: &str = "127.0.0.1:6380";
 /// Default HTTP/JSON listen address: loopback only, one above the RESP default's hundreds.
 pub const DEFAULT_HTTP_ADDR: &str = "127.0.0.1:7380";
+/// Default async worker threads: the machine this targets has two cores, and engine calls
+/// that may block on fsync run on tokio's separate blocking pool, so the workers mostly
+/// shuffle bytes.
+pub const DEFAULT_WORKER_THREADS: usize = 2;
+/// Most async worker threads accepted (more than any sensible core count).
+pub const MAX_WORKER_THREADS: usize = 1024;
 
 /// Everything `scipkv serve` needs, fully resolved.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,6 +42,9 @@ pub struct Config {
     /// How tables are read: `mmap` (default), `pread`, or `io_uring` (`O_DIRECT` with batched
     /// reads; falls back to pread where the kernel or filesystem cannot).
     pub read_path: ReadPath,
+    /// Async worker threads (RESP and HTTP connections). Fewer than cores leaves cores to
+    /// other processes on the machine, e.g. a load generator pinned beside the server.
+    pub worker_threads: usize,
     pub limits: ServerLimits,
     /// Allow `DEBUG ADVANCE-CLOCK` (moves the expiry clock forward; for tests). Default false,
     /// like Redis's `enable-debug-command no`.
@@ -64,6 +73,7 @@ impl Default for Config {
             sync: SyncMode::Always,
             memtable_size: None,
             read_path: ReadPath::default(),
+            worker_threads: DEFAULT_WORKER_THREADS,
             limits: ServerLimits::default(),
             tokens: Vec::new(),
             enable_debug_command: false,
@@ -166,6 +176,7 @@ struct ConfigFile {
     sync: Option<String>,
     memtable_size: Option<usize>,
     read_path: Option<String>,
+    worker_threads: Option<usize>,
     enable_debug_command: Option<bool>,
     #[serde(default)]
     limits: LimitsFile,
@@ -238,6 +249,7 @@ impl Config {
         if let Some(p) = file.read_path {
             config.read_path = ReadPath::from_name(&p).ok_or(ConfigError::ReadPath(p))?;
         }
+        config.worker_threads = file.worker_threads.unwrap_or(config.worker_threads);
         config.enable_debug_command = file.enable_debug_command.unwrap_or(false);
         let l = &mut config.limits;
         let f = file.limits;
@@ -305,6 +317,12 @@ impl Config {
                 reason: "must be at least 4096 bytes".into(),
             });
         }
+        if !(1..=MAX_WORKER_THREADS).contains(&self.worker_threads) {
+            return Err(ConfigError::Invalid {
+                name: "worker_threads",
+                reason: format!("must be between 1 and {MAX_WORKER_THREADS}"),
+            });
+        }
         crate::auth::validate_tokens(&self.tokens)
     }
 }
@@ -342,6 +360,7 @@ mod tests {
             sync = "interval:250"
             memtable_size = 1048576
             read_path = "io_uring"
+            worker_threads = 3
             enable_debug_command = true
             [limits]
             max_connections = 5
@@ -368,6 +387,7 @@ mod tests {
         assert_eq!(config.sync, SyncMode::Interval(Duration::from_millis(250)));
         assert_eq!(config.memtable_size, Some(1 << 20));
         assert_eq!(config.read_path, ReadPath::IoUring);
+        assert_eq!(config.worker_threads, 3);
         assert_eq!(
             config.limits,
             ServerLimits {
@@ -440,6 +460,15 @@ mod tests {
         let config = Config::from_toml("[limits]\nidle_timeout_secs = 0").unwrap();
         assert_eq!(config.limits.idle_timeout, None);
         assert!(Config::from_toml("[limits]\nmax_pipeline = 0").is_err());
+        let err = Config::from_toml("worker_threads = 0").unwrap_err();
+        assert!(err.to_string().contains("worker_threads"), "{err}");
+        assert!(Config::from_toml("worker_threads = 1025").is_err());
+        assert_eq!(
+            Config::from_toml("worker_threads = 1")
+                .unwrap()
+                .worker_threads,
+            1
+        );
         let config = Config::from_toml("[limits]\nresp_request_timeout_ms = 0").unwrap();
         assert_eq!(config.limits.resp_request_timeout, None);
     }

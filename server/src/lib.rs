@@ -8,6 +8,7 @@ pub mod error;
 pub mod http;
 pub mod resp;
 pub mod scip_api;
+mod scip_json;
 
 mod clients;
 mod commands;

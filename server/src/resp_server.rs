@@ -23,9 +23,6 @@ use crate::metrics::Metrics;
 use crate::shared::{Shared, Stats};
 use crate::shutdown::Signals;
 
-/// Two workers: the machine this targets has two cores, and engine calls (which may block
-/// on fsync) run on tokio's separate blocking pool, so the workers only shuffle bytes.
-const WORKER_THREADS: usize = 2;
 /// How long shutdown waits for connections to finish the requests they already received
 /// (a client that stops reading its replies could otherwise hold shutdown forever).
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -48,7 +45,7 @@ pub struct Listening {
 pub fn serve(config: Config, on_listening: impl FnOnce(&Listening)) -> Result<(), ServerError> {
     config.validate()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(WORKER_THREADS)
+        .worker_threads(config.worker_threads)
         .thread_name("scipkv-worker")
         .enable_all()
         .build()

@@ -33,7 +33,8 @@ impl Resolved {
             .map(|i| {
                 let o = &d.occurrences[i];
                 Found {
-                    symbol: d.symbols[o.symbol as usize].to_string(),
+                    // Not `to_string()`: formatting machinery on an `Arc<str>`.
+                    symbol: String::from(&*d.symbols[o.symbol as usize]),
                     occ: o.clone(),
                 }
             })
