@@ -11,13 +11,11 @@ use std::collections::BTreeSet;
 use std::io::Read;
 use std::time::Instant;
 
-use crate::WriteBatch;
-use crate::scip::{
-    Document, DuplicateCheck, IndexItem, IndexReader, ScipError, SymbolInformation,
-    validate_document,
-};
+use crate::scip::docview::DocumentView;
+use crate::scip::{Document, DuplicateCheck, IndexReader, RawItem, ScipError, SymbolInformation};
+use crate::{Db, WriteBatch};
 
-use super::docwrite::{collect_packages, document_hash, payload_hash, write_document};
+use super::docwrite::{RecordSink, collect_packages, document_hash, payload_hash, write_document};
 use super::error::{StoreResult, decode};
 use super::keys::{Keys, PackageKey};
 use super::records::{
@@ -43,7 +41,7 @@ struct Upload<'a> {
     store: &'a ScipStore,
     keys: Keys,
     id: u64,
-    batch: WriteBatch,
+    batch: Batcher<'a>,
     /// Hashes written (or found) by this upload, so a repeat within it is not re-checked.
     seen: foldhash::HashSet<u128>,
     paths: DuplicateCheck,
@@ -91,7 +89,10 @@ impl ScipStore {
             store: self,
             keys,
             id,
-            batch: WriteBatch::new(),
+            batch: Batcher {
+                db: &self.db,
+                batch: WriteBatch::new(),
+            },
             seen: foldhash::HashSet::default(),
             paths: DuplicateCheck::new(),
             packages: BTreeSet::new(),
@@ -179,14 +180,15 @@ impl ScipStore {
 impl Upload<'_> {
     fn stream(&mut self, input: impl Read, progress: &mut dyn FnMut(u64)) -> StoreResult<()> {
         let mut reader = IndexReader::new(input)?;
-        while let Some(item) = reader.next_item()? {
+        while let Some(item) = reader.next_raw()? {
             match item {
-                IndexItem::Metadata(_) => {}
-                IndexItem::Document(doc) => {
-                    self.document(&doc, payload_hash(reader.last_payload()))?;
+                RawItem::Metadata(_) => {}
+                RawItem::Document { payload, offset } => {
+                    let hash = payload_hash(payload);
+                    self.document(&DocumentView::decode(payload, offset)?, hash)?;
                     progress(reader.bytes_read());
                 }
-                IndexItem::ExternalSymbol(sym) => {
+                RawItem::ExternalSymbol(sym) => {
                     if sym.symbol.is_empty() {
                         return Err(ScipError::invalid(
                             "<external symbols>",
@@ -202,23 +204,20 @@ impl Upload<'_> {
                     }
                 }
             }
-            if self.batch.approximate_size() >= BATCH_BYTES {
-                self.commit()?;
-            }
         }
         self.flush_externals()?;
         self.summary.input_bytes = reader.decompressed_offset();
-        self.commit()
+        self.batch.commit()
     }
 
-    fn document(&mut self, doc: &Document, hash: u128) -> StoreResult<()> {
-        validate_document(doc)?;
-        self.paths.check(&doc.relative_path)?;
+    /// `doc` comes validated from [`DocumentView::decode`].
+    fn document(&mut self, doc: &DocumentView<'_>, hash: u128) -> StoreResult<()> {
+        self.paths.check(doc.relative_path)?;
         self.store_once(hash, doc, false)?;
         self.batch.put(
-            self.keys.manifest(self.id, &doc.relative_path),
+            self.keys.manifest(self.id, doc.relative_path),
             encode_hash(hash),
-        );
+        )?;
         collect_packages(doc, &mut self.packages);
         self.summary.documents += 1;
         self.summary.occurrences += doc.occurrences.len() as u64;
@@ -227,9 +226,14 @@ impl Upload<'_> {
     }
 
     /// Writes the document's records unless they are already stored (by content).
-    fn store_once(&mut self, hash: u128, doc: &Document, external: bool) -> StoreResult<()> {
+    fn store_once(
+        &mut self,
+        hash: u128,
+        doc: &DocumentView<'_>,
+        external: bool,
+    ) -> StoreResult<()> {
         if self.seen.insert(hash) && self.store.db.get(self.keys.header(hash))?.is_none() {
-            write_document(&self.keys, hash, doc, external, &mut self.batch);
+            write_document(&self.keys, hash, doc, external, &mut self.batch)?;
             if !external {
                 self.summary.new_documents += 1;
             }
@@ -246,18 +250,38 @@ impl Upload<'_> {
             ..Default::default()
         };
         let hash = document_hash(&doc);
-        self.store_once(hash, &doc, true)?;
+        self.store_once(hash, &DocumentView::from_symbols(doc.symbols), true)?;
         self.batch.put(
             self.keys.externals(self.id, self.external_batches),
             encode_hash(hash),
-        );
+        )?;
         self.external_batches += 1;
         Ok(())
     }
+}
 
+/// The upload's write batch, committed whenever it reaches [`BATCH_BYTES`], also in the
+/// middle of a document: nothing the upload writes is visible before its publish, and a
+/// document's header, written last, is what later uploads check for.
+struct Batcher<'a> {
+    db: &'a Db,
+    batch: WriteBatch,
+}
+
+impl Batcher<'_> {
     fn commit(&mut self) -> StoreResult<()> {
         let b = std::mem::take(&mut self.batch);
-        Ok(self.store.db.write(b)?)
+        Ok(self.db.write(b)?)
+    }
+}
+
+impl RecordSink for Batcher<'_> {
+    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> StoreResult<()> {
+        self.batch.put(key, value);
+        if self.batch.approximate_size() >= BATCH_BYTES {
+            self.commit()?;
+        }
+        Ok(())
     }
 }
 
