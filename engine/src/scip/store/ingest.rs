@@ -1,10 +1,10 @@
 //! Streaming ingest: one document in memory at a time, content-addressed writes in large
 //! batches, and one final atomic batch that publishes the version.
 //!
-//! Peak memory is the largest document, the write batch (`BATCH_BYTES`), O(documents) hashes
-//! and the package set, plus the engine's buffers (memtables, WAL record) and the input's
-//! decompression window. A
-//! rejected upload leaves the published state untouched: the documents it already wrote are
+//! Peak memory is the largest document's protobuf bytes and its borrowing decode
+//! ([`DocumentView`], ~40 bytes per occurrence), the write batch (`BATCH_BYTES`),
+//! O(documents) hashes and the package set, plus the engine's buffers (memtables, WAL
+//! record) and the input's decompression window. A rejected upload leaves the published state untouched: the documents it already wrote are
 //! unreferenced and [`ScipStore::gc`] reclaims them (see `format-spec/scip-schema.md` §GC).
 
 use std::collections::BTreeSet;
@@ -24,13 +24,20 @@ use super::records::{
 use super::types::IngestSummary;
 use super::{LATEST, ScipStore, StoreError};
 
-/// A write batch is committed once it holds this many bytes. While it commits the engine
-/// holds it three times (the batch, its encoded payload and the WAL record: heaptrack of an
-/// rxjs ingest), and the batch's buffer grows by doubling, so its share of ingest's peak heap
-/// is about 4x this: at 4 MiB that was ~16 MB, more than the largest document. At 1 MiB an
-/// ingest fsyncs about once per MB of input, which costs wall clock on slow disks but little
-/// CPU.
-const BATCH_BYTES: usize = 1 << 20;
+/// A write batch is committed once it holds this many bytes, also in the middle of a
+/// document. While it commits the engine holds it three times (the batch, its encoded
+/// payload and the WAL record: heaptrack of an rxjs ingest), so the write path's share of
+/// ingest's peak heap is about 3x this. 512 KiB: ~1.6 MB of a peak that the target bounds
+/// at twice the largest document (5.9 MB for rxjs), at the cost of one WAL fsync per
+/// ~512 KiB of records (the engine has no unsynced write to use for the intermediate
+/// commits; see benches/RESULTS.md §SCIP, Memory).
+const BATCH_BYTES: usize = 512 << 10;
+
+/// Room reserved in each batch beyond [`BATCH_BYTES`], for the record that crosses it, so
+/// the batch's buffers do not double just before a commit; and the operations expected in
+/// that many bytes (records average well over 64 bytes).
+const BATCH_SLACK: usize = BATCH_BYTES / 8;
+const BATCH_OPS: usize = BATCH_BYTES / 64;
 
 /// External symbols are stored in content-addressed batches of this many, so unchanged
 /// externals are shared across versions like documents are.
@@ -91,7 +98,7 @@ impl ScipStore {
             id,
             batch: Batcher {
                 db: &self.db,
-                batch: WriteBatch::new(),
+                batch: Batcher::empty(),
             },
             seen: foldhash::HashSet::default(),
             paths: DuplicateCheck::new(),
@@ -269,8 +276,15 @@ struct Batcher<'a> {
 }
 
 impl Batcher<'_> {
+    fn empty() -> WriteBatch {
+        WriteBatch::with_capacity(BATCH_OPS, BATCH_BYTES + BATCH_SLACK)
+    }
+
     fn commit(&mut self) -> StoreResult<()> {
-        let b = std::mem::take(&mut self.batch);
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let b = std::mem::replace(&mut self.batch, Self::empty());
         Ok(self.db.write(b)?)
     }
 }
