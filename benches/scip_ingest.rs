@@ -1,7 +1,8 @@
 //! Ingest throughput and storage size of the SCIP store on the real indexes.
 //! `cargo bench --bench scip_ingest` (SCIPKV_SHARED overrides the data location);
 //! `SCIPKV_INGEST_MEMORY_ONLY=1` runs only the memory figures (each ingest in a fresh child
-//! process of this binary, for its RSS high-water mark).
+//! process of this binary, for its RSS high-water mark); `SCIPKV_INGEST_CPU_ONLY=1` stops
+//! after the ingest speed and stored-bytes lines.
 
 mod scip_common;
 
@@ -230,7 +231,7 @@ fn main() {
         stored as f64 / rxjs.len() as f64
     );
 
-    if !full {
+    if !full || std::env::var_os("SCIPKV_INGEST_CPU_ONLY").is_some() {
         return;
     }
     println!(
