@@ -91,7 +91,7 @@ impl<'a> DocumentView<'a> {
             )
         };
         let mut doc = DocumentView {
-            occurrences: Vec::with_capacity(count_field(payload, 2)),
+            occurrences: Vec::with_capacity(count_occurrences(payload)),
             ..Default::default()
         };
         let mut invalid = Invalid::default();
@@ -135,16 +135,28 @@ struct Invalid {
     symbol: Option<(String, String)>,
 }
 
-/// Counts the top-level fields numbered `field` (to size the occurrence table exactly);
-/// stops quietly at anything malformed, which the real decode then reports.
-fn count_field(mut buf: &[u8], field: u32) -> usize {
+/// Smallest encoding of a valid occurrence: a packed 3-int range (5 bytes) and a 1-byte
+/// symbol (3 bytes).
+const MIN_OCCURRENCE_BYTES: u64 = 8;
+
+/// Counts the occurrences that could be valid (to size the occurrence table exactly), so a
+/// payload of empty occurrence fields cannot reserve 20x its size; stops quietly at anything
+/// malformed, which the real decode then reports.
+fn count_occurrences(mut buf: &[u8]) -> usize {
     let mut n = 0;
     while !buf.is_empty() {
         let Ok((tag, wt)) = key(&mut buf) else {
             return n;
         };
-        if tag == field && wt == WireType::LengthDelimited {
-            n += 1;
+        if tag == 2 && wt == WireType::LengthDelimited {
+            match varint(&mut buf) {
+                Ok(len) if len <= buf.len() as u64 => {
+                    n += usize::from(len >= MIN_OCCURRENCE_BYTES);
+                    buf = &buf[len as usize..];
+                    continue;
+                }
+                _ => return n,
+            }
         }
         if skip(&mut buf, tag, wt, RECURSION_LIMIT).is_err() {
             return n;

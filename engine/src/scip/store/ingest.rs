@@ -284,8 +284,12 @@ impl Batcher<'_> {
         if self.batch.is_empty() {
             return Ok(());
         }
-        let b = std::mem::replace(&mut self.batch, Self::empty());
-        Ok(self.db.write(b)?)
+        // The next batch is allocated after this one is written, not while the engine holds
+        // this one (and its two encoded copies).
+        let b = std::mem::take(&mut self.batch);
+        self.db.write(b)?;
+        self.batch = Self::empty();
+        Ok(())
     }
 }
 
