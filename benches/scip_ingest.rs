@@ -1,5 +1,8 @@
 //! Ingest throughput and storage size of the SCIP store on the real indexes.
-//! `cargo bench --bench scip_ingest` (SCIPKV_SHARED overrides the data location).
+//! `cargo bench --bench scip_ingest` (SCIPKV_SHARED overrides the data location);
+//! `SCIPKV_INGEST_MEMORY_ONLY=1` runs only the memory figures (each ingest in a fresh child
+//! process of this binary, for its RSS high-water mark); `SCIPKV_INGEST_CPU_ONLY=1` stops
+//! after the ingest speed and stored-bytes lines.
 
 mod scip_common;
 
@@ -10,7 +13,7 @@ use std::time::Instant;
 use scip_common::{full_run, raw_index, scip_path, table_bytes};
 use scipkv_engine::Db;
 use scipkv_engine::scip::store::ScipStore;
-use scipkv_engine::scip::{IndexItem, IndexReader};
+use scipkv_engine::scip::{IndexReader, RawItem};
 
 /// Counts live heap bytes and their peak, for the memory figure of ingest (RSS would also
 /// count the page cache of mapped tables and freed-but-retained allocator pages).
@@ -70,18 +73,37 @@ fn settled_bytes(db: &Db) -> u64 {
     table_bytes(db)
 }
 
-/// Peak heap growth while ingesting `name` streamed from its compressed file, with the given
-/// memtable size; and the largest encoded document and the external symbols' bytes.
-fn ingest_memory(name: &str, memtable: usize) -> (usize, usize, usize) {
+/// The largest document's protobuf bytes and the external symbols' protobuf bytes of an
+/// index: the denominator of the memory target ("2x the largest document plus the symbol
+/// table").
+fn index_sizes(name: &str) -> (usize, usize) {
     let (mut largest, mut externals) = (0, 0);
     let f = std::fs::File::open(scip_path(name)).unwrap();
-    for item in IndexReader::new(f).unwrap() {
-        match item.unwrap() {
-            IndexItem::Document(d) => largest = largest.max(prost::Message::encoded_len(&d)),
-            IndexItem::ExternalSymbol(s) => externals += prost::Message::encoded_len(&s),
-            IndexItem::Metadata(_) => {}
+    let mut r = IndexReader::new(f).unwrap();
+    while let Some(item) = r.next_raw().unwrap() {
+        match item {
+            RawItem::Document { payload, .. } => largest = largest.max(payload.len()),
+            RawItem::ExternalSymbol(s) => externals += prost::Message::encoded_len(&s),
+            RawItem::Metadata(_) => {}
         }
     }
+    (largest, externals)
+}
+
+/// A line of /proc/self/status, in bytes (the kernel reports kB).
+fn proc_status_bytes(field: &str) -> usize {
+    let s = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = s.lines().find(|l| l.starts_with(field)).unwrap();
+    let kb: usize = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    kb * 1024
+}
+
+/// Run in a child process (a fresh heap and RSS high-water mark): ingests `name`, streamed
+/// from the .zst file or from its decompressed copy `raw` if given, with `memtable` bytes
+/// of memtable (and no block cache when below the default). Prints peak Rust-heap growth
+/// (the counting allocator) and peak RSS growth (VmHWM after the ingest, reset before it,
+/// minus VmRSS before it: includes zstd's and the allocator's own memory).
+fn memory_child(name: &str, raw: Option<&str>, memtable: usize) {
     let dir = tempfile::tempdir().unwrap();
     let mut o = ScipStore::recommended_options();
     o.memtable_size = memtable;
@@ -91,15 +113,85 @@ fn ingest_memory(name: &str, memtable: usize) -> (usize, usize, usize) {
         o.block_cache_bytes = 0;
     }
     let store = ScipStore::from_db(Db::open(dir.path(), o).unwrap());
-    let f = std::fs::File::open(scip_path(name)).unwrap();
+    let f = std::fs::File::open(raw.map_or_else(|| scip_path(name), Into::into)).unwrap();
+    // Writing 5 to clear_refs resets VmHWM to the current RSS (Linux >= 4.0).
+    std::fs::write("/proc/self/clear_refs", "5").unwrap();
+    let rss_before = proc_status_bytes("VmRSS:");
     let base = LIVE.load(Ordering::Relaxed);
     PEAK.store(base, Ordering::Relaxed);
-    store.ingest("t", "rxjs", "v", f).unwrap();
-    let peak = PEAK.load(Ordering::Relaxed) - base;
-    (peak, largest, externals)
+    store.ingest("t", "p", "v", f).unwrap();
+    let heap = PEAK.load(Ordering::Relaxed) - base;
+    let rss = proc_status_bytes("VmHWM:") - rss_before;
+    println!("{heap} {rss}");
+}
+
+/// Peak heap and RSS growth of one ingest configuration, measured in a fresh process.
+fn ingest_memory(name: &str, raw: Option<&std::path::Path>, memtable: usize) -> (usize, usize) {
+    let mut arg = format!("{name}|{memtable}|");
+    if let Some(r) = raw {
+        arg.push_str(r.to_str().unwrap());
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .env(CHILD, arg)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut it = text.split_whitespace().map(|v| v.parse::<usize>().unwrap());
+    (it.next().unwrap(), it.next().unwrap())
+}
+
+/// Environment variable that turns this binary into [`memory_child`].
+const CHILD: &str = "SCIPKV_INGEST_MEMORY_CHILD";
+
+fn memory_report() {
+    println!(
+        "load average before the memory runs: {}",
+        std::fs::read_to_string("/proc/loadavg").unwrap().trim()
+    );
+    for name in ["rxjs.scip.zst", "django.scip.zst"] {
+        let (largest, externals) = index_sizes(name);
+        let target = 2 * largest + externals;
+        println!(
+            "{name}: largest document {largest} B, external symbols {externals} B: \
+             target 2 x {largest} + {externals} = {target} B"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let raw_path = dir.path().join("index.scip");
+        std::fs::write(&raw_path, raw_index(name)).unwrap();
+        for (input, raw) in [(".zst", None), ("raw", Some(raw_path.as_path()))] {
+            for (memtable, label) in [
+                (64 << 20, "64 MiB memtable + 256 MiB block cache (default)"),
+                (4 << 20, "4 MiB memtable, no block cache"),
+                (1 << 20, "1 MiB memtable, no block cache"),
+            ] {
+                let (heap, rss) = ingest_memory(name, raw, memtable);
+                println!(
+                    "  from {input}, {label}: peak heap growth {heap} B = {:.2}x (largest \
+                     document + external symbols), {:.2} of the target; peak RSS growth \
+                     {rss} B = {:.2} of the target",
+                    heap as f64 / (largest + externals) as f64,
+                    heap as f64 / target as f64,
+                    rss as f64 / target as f64,
+                );
+            }
+        }
+    }
 }
 
 fn main() {
+    if let Ok(arg) = std::env::var(CHILD) {
+        let mut parts = arg.splitn(3, '|');
+        let name = parts.next().unwrap();
+        let memtable = parts.next().unwrap().parse().unwrap();
+        let raw = parts.next().filter(|r| !r.is_empty());
+        memory_child(name, raw, memtable);
+        return;
+    }
+    if std::env::var_os("SCIPKV_INGEST_MEMORY_ONLY").is_some() {
+        memory_report();
+        return;
+    }
     let full = full_run();
     // Under `cargo test` (debug, smoke run) a third-size index keeps it quick.
     let rxjs = raw_index(if full {
@@ -139,7 +231,7 @@ fn main() {
         stored as f64 / rxjs.len() as f64
     );
 
-    if !full {
+    if !full || std::env::var_os("SCIPKV_INGEST_CPU_ONLY").is_some() {
         return;
     }
     println!(
@@ -147,20 +239,7 @@ fn main() {
         rxjs.len(),
         settled as f64 / rxjs.len() as f64
     );
-    for memtable in [64 << 20, 4 << 20] {
-        let (peak, largest, externals) = ingest_memory("rxjs.scip.zst", memtable);
-        println!(
-            "peak heap growth during ingest (streamed from the .zst file, memtable {}): {peak} bytes; \
-             largest document {largest} bytes, external symbols {externals} bytes: \
-             {:.2}x (largest document + external symbols)",
-            if memtable < 64 << 20 {
-                "4 MiB, no block cache"
-            } else {
-                "64 MiB (default)"
-            },
-            peak as f64 / (largest + externals) as f64
-        );
-    }
+    memory_report();
     // Three consecutive commits, oldest first, vs the newest alone.
     let files = [
         "rxjs-03-c0ccc04b2.scip.zst",

@@ -310,6 +310,34 @@ fn scip_reader(c: &mut Corpus) {
     c.add("scip_reader", &[&[9 << 3, 1][..], &small].concat());
 }
 
+/// The documents of the reader's seed index, as the bytes ingest decodes, plus the wire
+/// forms prost accepts that encoders rarely produce: an unpacked range split over two
+/// fields, an unknown group, a repeated path (the last wins).
+fn scip_docview(c: &mut Corpus) {
+    let (full, _) = scip_index();
+    let mut r = scipkv_engine::scip::IndexReader::new(&full[..]).unwrap();
+    while let Some(item) = r.next_raw().unwrap() {
+        if let scipkv_engine::scip::RawItem::Document { payload, .. } = item {
+            c.add("scip_docview", payload);
+        }
+    }
+    let occurrence = [
+        &[1 << 3 | 2, 2, 3, 4][..],
+        &[1 << 3, 9],
+        &[2 << 3 | 2, 7],
+        b"local 1",
+        &[9 << 3 | 3, 1 << 3, 1, 9 << 3 | 4],
+    ]
+    .concat();
+    let mut doc = vec![1 << 3 | 2, 4];
+    doc.extend_from_slice(b"x.py");
+    doc.extend_from_slice(&[2 << 3 | 2, occurrence.len() as u8]);
+    doc.extend_from_slice(&occurrence);
+    doc.extend_from_slice(&[1 << 3 | 2, 4]);
+    doc.extend_from_slice(b"y.py");
+    c.add("scip_docview", &doc);
+}
+
 fn scip_symbol(c: &mut Corpus) {
     for s in [
         "local 42",
@@ -442,6 +470,7 @@ fn main() {
     sstable_table(&mut c);
     structured(&mut c, &mut rng);
     scip_reader(&mut c);
+    scip_docview(&mut c);
     scip_symbol(&mut c);
     resp_request(&mut c);
     resp_reply(&mut c);

@@ -6,6 +6,7 @@
 pub mod compression;
 pub mod constants;
 pub mod dedup;
+pub mod docview;
 pub mod error;
 pub mod proto;
 pub mod range;
@@ -27,7 +28,7 @@ pub use proto::{
     Diagnostic, Document, Index, Metadata, Occurrence, Relationship, SymbolInformation, ToolInfo,
 };
 pub use range::Range;
-pub use reader::{DEFAULT_MAX_MESSAGE_SIZE, IndexItem, IndexReader};
+pub use reader::{DEFAULT_MAX_MESSAGE_SIZE, IndexItem, IndexReader, RawItem};
 pub use symbol::{Descriptor, Package, Suffix, Symbol, SymbolError, format_symbol, parse_symbol};
 pub use validate::validate_document;
 pub use writer::encode_index;

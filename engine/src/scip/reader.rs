@@ -42,6 +42,14 @@ pub struct IndexReader<R: Read> {
     failed: bool,
 }
 
+/// A top-level item with documents left undecoded; see [`IndexReader::next_raw`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum RawItem<'a> {
+    Metadata(Metadata),
+    Document { payload: &'a [u8], offset: u64 },
+    ExternalSymbol(SymbolInformation),
+}
+
 impl<R: Read> IndexReader<R> {
     /// Sniffs the compression (reads up to 4 bytes) and prepares to stream items.
     pub fn new(r: R) -> Result<Self, ScipError> {
@@ -95,13 +103,50 @@ impl<R: Read> IndexReader<R> {
     /// The next top-level item, or `None` at the end of the index. After an error the stream
     /// position is unknown, so later calls fail again instead of guessing where items resume.
     pub fn next_item(&mut self) -> Result<Option<IndexItem>, ScipError> {
+        let Some((field, pos)) = self.next_field()? else {
+            return Ok(None);
+        };
+        self.guard(decode(field, &self.buf, pos)).map(Some)
+    }
+
+    /// As [`IndexReader::next_item`], but a document comes back undecoded, as its protobuf
+    /// bytes and their offset, for [`super::docview::DocumentView::decode`]: ingest never
+    /// holds prost's form of a document, which is ~4x its encoded size.
+    pub fn next_raw(&mut self) -> Result<Option<RawItem<'_>>, ScipError> {
+        let Some((field, pos)) = self.next_field()? else {
+            return Ok(None);
+        };
+        if field == FIELD_DOCUMENTS {
+            return Ok(Some(RawItem::Document {
+                payload: &self.buf,
+                offset: pos,
+            }));
+        }
+        let item = if field == FIELD_METADATA {
+            decode_as(&self.buf, pos, "Index.metadata").map(RawItem::Metadata)
+        } else {
+            decode_as(&self.buf, pos, "Index.external_symbols").map(RawItem::ExternalSymbol)
+        };
+        self.guard(item).map(Some)
+    }
+
+    /// Marks the reader failed if `r` is an error.
+    fn guard<T>(&mut self, r: Result<T, ScipError>) -> Result<T, ScipError> {
+        if r.is_err() {
+            self.failed = true;
+        }
+        r
+    }
+
+    /// Reads the next known field's payload into `self.buf`: its field number and offset.
+    fn next_field(&mut self) -> Result<Option<(u64, u64)>, ScipError> {
         if self.failed {
             return Err(ScipError::malformed(
                 self.wire.pos(),
                 "reader already failed; the stream position is unknown",
             ));
         }
-        let result = self.read_item();
+        let result = self.read_field();
         if result.is_err() {
             self.failed = true;
         }
@@ -125,7 +170,7 @@ impl<R: Read> IndexReader<R> {
         }
     }
 
-    fn read_item(&mut self) -> Result<Option<IndexItem>, ScipError> {
+    fn read_field(&mut self) -> Result<Option<(u64, u64)>, ScipError> {
         loop {
             let tag_pos = self.wire.pos();
             let Some(tag) = self.wire.varint("tag")? else {
@@ -158,14 +203,11 @@ impl<R: Read> IndexReader<R> {
             }
             let len = self.length(field)?;
             let payload_pos = self.wire.pos();
-            let mut buf = std::mem::take(&mut self.buf);
-            let read = self
-                .wire
-                .read_exact_into(len, &mut buf, &format!("Index field {field}"));
-            self.max_item_bytes = self.max_item_bytes.max(buf.len());
-            let item = read.and_then(|()| decode(field, &buf, payload_pos));
-            self.buf = buf;
-            return item.map(Some);
+            let read =
+                self.wire
+                    .read_exact_into(len, &mut self.buf, &format!("Index field {field}"));
+            self.max_item_bytes = self.max_item_bytes.max(self.buf.len());
+            return read.map(|()| Some((field, payload_pos)));
         }
     }
 
@@ -211,22 +253,17 @@ impl<R: Read> IndexReader<R> {
 }
 
 fn decode(field: u64, payload: &[u8], pos: u64) -> Result<IndexItem, ScipError> {
+    Ok(match field {
+        FIELD_METADATA => IndexItem::Metadata(decode_as(payload, pos, "Index.metadata")?),
+        FIELD_DOCUMENTS => IndexItem::Document(decode_as(payload, pos, "Index.documents")?),
+        _ => IndexItem::ExternalSymbol(decode_as(payload, pos, "Index.external_symbols")?),
+    })
+}
+
+fn decode_as<M: Message + Default>(payload: &[u8], pos: u64, name: &str) -> Result<M, ScipError> {
     // prost's error text carries the message and field path (e.g. `Document.relative_path:
     // invalid string value: data is not UTF-8 encoded`), which is the field naming we want.
-    let err = |name: &str, e: prost::DecodeError| {
-        ScipError::malformed(pos, format!("cannot decode {name}: {e}"))
-    };
-    Ok(match field {
-        FIELD_METADATA => {
-            IndexItem::Metadata(Metadata::decode(payload).map_err(|e| err("Index.metadata", e))?)
-        }
-        FIELD_DOCUMENTS => {
-            IndexItem::Document(Document::decode(payload).map_err(|e| err("Index.documents", e))?)
-        }
-        _ => IndexItem::ExternalSymbol(
-            SymbolInformation::decode(payload).map_err(|e| err("Index.external_symbols", e))?,
-        ),
-    })
+    M::decode(payload).map_err(|e| ScipError::malformed(pos, format!("cannot decode {name}: {e}")))
 }
 
 impl<R: Read> Iterator for IndexReader<R> {

@@ -47,7 +47,7 @@ pub fn validate_document(doc: &Document) -> Result<(), ScipError> {
 }
 
 /// The `relative_path` rules of `scip.proto`: relative, `/`-separated, canonical.
-fn check_path(path: &str) -> Result<(), String> {
+pub(crate) fn check_path(path: &str) -> Result<(), String> {
     if path.is_empty() {
         return Err("is empty".into());
     }

@@ -107,6 +107,10 @@ impl<R: Read> WireReader<R> {
             let old = buf.len();
             // Double the step with what has arrived, so large items need few resizes.
             let step = remaining.min(CHUNK.max(old) as u64) as usize;
+            // Exactly what this step needs: the buffer is reused for every item, so doubling
+            // would keep up to twice the largest item for the rest of the stream. Large
+            // reallocations are `mremap`s, so exact growth copies nothing.
+            buf.reserve_exact(step);
             buf.resize(old + step, 0);
             let n = self.fill(&mut buf[old..])?;
             buf.truncate(old + n);

@@ -27,11 +27,33 @@ const PACKED_EXTRA: u64 = 2;
 const PACKED_FLAG_BITS: u32 = 2;
 
 /// An occurrence with its ranges decoded, borrowed from the document being ingested.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PreparedOccurrence<'a> {
     pub range: Range,
     pub enclosing: Option<Range>,
-    pub occ: &'a Occurrence,
+    pub symbol: &'a str,
+    pub roles: i32,
+    pub syntax_kind: i32,
+    /// Almost always empty (no allocation).
+    pub override_documentation: Vec<&'a str>,
+}
+
+impl<'a> PreparedOccurrence<'a> {
+    /// From a prost occurrence, if its range decodes (tests and fuzz seeds build these).
+    pub fn from_occurrence(o: &'a Occurrence) -> Option<Self> {
+        Some(PreparedOccurrence {
+            range: Range::from_scip(&o.range).ok()?,
+            enclosing: Range::from_scip(&o.enclosing_range).ok(),
+            symbol: &o.symbol,
+            roles: o.symbol_roles,
+            syntax_kind: o.syntax_kind,
+            override_documentation: o
+                .override_documentation
+                .iter()
+                .map(|d| d.as_str())
+                .collect(),
+        })
+    }
 }
 
 /// An occurrence read back from a chunk; `symbol` indexes [`DecodedChunk::symbols`].
@@ -58,7 +80,7 @@ pub fn encode_chunk(occs: &[PreparedOccurrence<'_>]) -> Vec<u8> {
     let mut index: foldhash::HashMap<&str, usize> =
         foldhash::HashMap::with_capacity_and_hasher(occs.len(), Default::default());
     for o in occs {
-        index.entry(o.occ.symbol.as_str()).or_insert(0);
+        index.entry(o.symbol).or_insert(0);
     }
     let mut syms: Vec<&str> = index.keys().copied().collect();
     syms.sort_unstable();
@@ -75,12 +97,12 @@ pub fn encode_chunk(occs: &[PreparedOccurrence<'_>]) -> Vec<u8> {
         if o.enclosing.is_some() {
             flags |= FLAG_ENCLOSING;
         }
-        if !o.occ.override_documentation.is_empty() {
+        if !o.override_documentation.is_empty() {
             flags |= FLAG_OVERRIDE_DOCS;
         }
-        let extra = flags != 0 || o.occ.syntax_kind != 0;
+        let extra = flags != 0 || o.syntax_kind != 0;
         let mut packed = 0;
-        if o.occ.symbol_roles != 0 {
+        if o.roles != 0 {
             packed |= PACKED_ROLES;
         }
         if extra {
@@ -88,22 +110,22 @@ pub fn encode_chunk(occs: &[PreparedOccurrence<'_>]) -> Vec<u8> {
         }
         put_packed_range(&mut buf, &o.range, base, packed, PACKED_FLAG_BITS);
         base = o.range.start_line;
-        let idx = index.get(o.occ.symbol.as_str()).copied().unwrap_or(0);
+        let idx = index.get(o.symbol).copied().unwrap_or(0);
         put_varint(&mut buf, idx as u64);
-        if o.occ.symbol_roles != 0 {
-            put_i32(&mut buf, o.occ.symbol_roles);
+        if o.roles != 0 {
+            put_i32(&mut buf, o.roles);
         }
         if !extra {
             continue;
         }
-        put_i32(&mut buf, o.occ.syntax_kind);
+        put_i32(&mut buf, o.syntax_kind);
         put_varint(&mut buf, flags);
         if let Some(e) = &o.enclosing {
             put_range(&mut buf, e, 0);
         }
-        if !o.occ.override_documentation.is_empty() {
-            put_varint(&mut buf, o.occ.override_documentation.len() as u64);
-            for d in &o.occ.override_documentation {
+        if !o.override_documentation.is_empty() {
+            put_varint(&mut buf, o.override_documentation.len() as u64);
+            for d in &o.override_documentation {
                 put_str(&mut buf, d);
             }
         }
@@ -183,11 +205,7 @@ mod tests {
     /// Occurrences as ingest hands them to the chunk encoder.
     fn prepare<'a>(occs: impl IntoIterator<Item = &'a Occurrence>) -> Vec<PreparedOccurrence<'a>> {
         occs.into_iter()
-            .map(|o| PreparedOccurrence {
-                range: Range::from_scip(&o.range).unwrap(),
-                enclosing: Range::from_scip(&o.enclosing_range).ok(),
-                occ: o,
-            })
+            .map(|o| PreparedOccurrence::from_occurrence(o).unwrap())
             .collect()
     }
 
@@ -230,7 +248,7 @@ mod tests {
 
     /// The version 1 layout, as stores written before schema version 2 hold it.
     fn encode_chunk_v1(occs: &[PreparedOccurrence<'_>]) -> Vec<u8> {
-        let mut syms: Vec<&str> = occs.iter().map(|o| o.occ.symbol.as_str()).collect();
+        let mut syms: Vec<&str> = occs.iter().map(|o| o.symbol).collect();
         syms.sort_unstable();
         syms.dedup();
         let mut buf = vec![FORMAT_V1];
@@ -240,19 +258,19 @@ mod tests {
         for o in occs {
             put_range(&mut buf, &o.range, base);
             base = o.range.start_line;
-            let idx = syms.binary_search(&o.occ.symbol.as_str()).unwrap();
+            let idx = syms.binary_search(&o.symbol).unwrap();
             put_varint(&mut buf, idx as u64);
-            put_i32(&mut buf, o.occ.symbol_roles);
-            put_i32(&mut buf, o.occ.syntax_kind);
+            put_i32(&mut buf, o.roles);
+            put_i32(&mut buf, o.syntax_kind);
             let flags = u64::from(o.enclosing.is_some())
-                | u64::from(!o.occ.override_documentation.is_empty()) << 1;
+                | u64::from(!o.override_documentation.is_empty()) << 1;
             put_varint(&mut buf, flags);
             if let Some(e) = &o.enclosing {
                 put_range(&mut buf, e, 0);
             }
             if flags & FLAG_OVERRIDE_DOCS != 0 {
-                put_varint(&mut buf, o.occ.override_documentation.len() as u64);
-                for d in &o.occ.override_documentation {
+                put_varint(&mut buf, o.override_documentation.len() as u64);
+                for d in &o.override_documentation {
                     put_str(&mut buf, d);
                 }
             }
@@ -298,11 +316,11 @@ mod tests {
         assert_eq!(decode_chunk(&v1).unwrap(), d);
         for (o, p) in d.occurrences.iter().zip(&prepared) {
             assert_eq!(o.range, p.range);
-            assert_eq!(o.roles, p.occ.symbol_roles);
-            assert_eq!(o.syntax_kind, p.occ.syntax_kind);
+            assert_eq!(o.roles, p.roles);
+            assert_eq!(o.syntax_kind, p.syntax_kind);
             assert_eq!(o.enclosing, p.enclosing);
-            assert_eq!(o.override_documentation, p.occ.override_documentation);
-            assert_eq!(d.symbols[o.symbol as usize], p.occ.symbol);
+            assert_eq!(o.override_documentation, p.override_documentation);
+            assert_eq!(d.symbols[o.symbol as usize], p.symbol);
         }
         let mut v3 = v2.clone();
         v3[0] = 3;

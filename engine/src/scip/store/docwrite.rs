@@ -8,17 +8,20 @@
 use std::collections::BTreeSet;
 
 use foldhash::HashMap;
+use std::collections::hash_map::Entry;
 
 use prost::Message;
 use xxhash_rust::xxh3::xxh3_128;
 
 use crate::WriteBatch;
 use crate::scip::constants::role;
-use crate::scip::{Document, Range, SymbolInformation, parse_symbol};
+use crate::scip::docview::{DocumentView, OccurrenceView};
+use crate::scip::{Document, SymbolInformation, parse_symbol};
 
 use super::chunk::{CHUNK_OCCURRENCES, PreparedOccurrence, encode_chunk};
 use super::codec::{Posting, encode_postings};
 use super::diagnostics::encode_diagnostics;
+use super::error::StoreResult;
 use super::keys::{DocHash, Keys, PackageKey, tag};
 use super::outline::{OutlineEntry, encode_outline};
 use super::records::{Header, encode_flags, encode_info, encode_list, encode_name, rel};
@@ -74,49 +77,37 @@ pub fn relationship_flags(r: &crate::scip::Relationship) -> u8 {
 
 /// The first `SymbolInformation` per symbol in document order; later duplicates are ignored
 /// (queries and the spec agree on "first wins").
-pub fn infos_by_symbol(doc: &Document) -> HashMap<&str, &SymbolInformation> {
-    let mut m = HashMap::with_capacity_and_hasher(doc.symbols.len(), Default::default());
-    for s in &doc.symbols {
+pub fn infos_by_symbol(symbols: &[SymbolInformation]) -> HashMap<&str, &SymbolInformation> {
+    let mut m = HashMap::with_capacity_and_hasher(symbols.len(), Default::default());
+    for s in symbols {
         m.entry(s.symbol.as_str()).or_insert(s);
     }
     m
 }
 
-/// Occurrences with decoded ranges, stably sorted by range: the order chunks store.
-/// The document must have passed `validate_document`, so ranges decode.
-pub fn prepared_occurrences(doc: &Document) -> Vec<PreparedOccurrence<'_>> {
-    let mut occs: Vec<_> = doc
-        .occurrences
-        .iter()
-        .filter_map(|o| {
-            Some(PreparedOccurrence {
-                range: Range::from_scip(&o.range).ok()?,
-                enclosing: if o.enclosing_range.is_empty() {
-                    None
-                } else {
-                    Range::from_scip(&o.enclosing_range).ok()
-                },
-                occ: o,
-            })
-        })
-        .collect();
-    occs.sort_by_key(|o| o.range);
-    occs
+/// Positions of the document's occurrences, stably sorted by range: the order chunks and
+/// postings store. Four bytes per occurrence (a sorted copy of the 40-byte views would be
+/// ten times that, and stable sorting it would take half as much again in scratch space).
+pub fn sorted_order(doc: &DocumentView<'_>) -> Vec<u32> {
+    let mut order: Vec<u32> = (0..doc.occurrences.len() as u32).collect();
+    // Unstable on (range, position) is the stable order without the stable sort's buffer.
+    order.sort_unstable_by_key(|&i| (doc.occurrences[i as usize].range, i));
+    order
 }
 
 /// Adds the packages whose symbols `doc` defines (for cross-project resolution).
-pub fn collect_packages(doc: &Document, out: &mut BTreeSet<PackageKey>) {
+pub fn collect_packages(doc: &DocumentView<'_>, out: &mut BTreeSet<PackageKey>) {
     let mut seen: BTreeSet<&str> = BTreeSet::new();
     for o in &doc.occurrences {
-        if o.symbol_roles & role::DEFINITION == 0 || is_local(&o.symbol) {
+        if o.roles & role::DEFINITION == 0 || is_local(o.symbol) {
             continue;
         }
         // The package is the first four space-separated parts; skip symbols whose prefix was seen.
-        let prefix_end = nth_part_end(&o.symbol, 4);
+        let prefix_end = nth_part_end(o.symbol, 4);
         if !seen.insert(&o.symbol[..prefix_end]) {
             continue;
         }
-        if let Ok(sym) = parse_symbol(&o.symbol)
+        if let Ok(sym) = parse_symbol(o.symbol)
             && let Some((manager, name, version)) = sym.package_key()
         {
             out.insert(PackageKey {
@@ -149,128 +140,175 @@ fn nth_part_end(s: &str, n: usize) -> usize {
     b.len()
 }
 
-/// Appends every record of `doc` under `hash` to `batch`. `external` marks a batch of
+/// Where a document's records go. Ingest's sink commits whenever it holds
+/// [`super::ingest`]'s batch size, so a large document is written in several batches; the
+/// header is put last, so a stored header still means the whole document is stored.
+pub trait RecordSink {
+    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> StoreResult<()>;
+}
+
+impl RecordSink for WriteBatch {
+    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> StoreResult<()> {
+        WriteBatch::put(self, key, value);
+        Ok(())
+    }
+}
+
+/// End of a symbol's posting list in [`write_document`]'s linked lists.
+const END: u32 = u32::MAX;
+
+/// Puts every record of `doc` under `hash`, the header last. `external` marks a batch of
 /// external symbols: no workspace-search names, no path.
 pub fn write_document(
     keys: &Keys,
     hash: DocHash,
-    doc: &Document,
+    doc: &DocumentView<'_>,
     external: bool,
-    batch: &mut WriteBatch,
-) {
-    let occs = prepared_occurrences(doc);
-    let infos = infos_by_symbol(doc);
+    out: &mut dyn RecordSink,
+) -> StoreResult<()> {
+    let order = sorted_order(doc);
+    let occ = |i: u32| &doc.occurrences[i as usize];
+    let infos = infos_by_symbol(&doc.symbols);
 
     // Chunks, keyed by the running maximum end line.
     let mut max_end = 0u32;
     let mut chunks = 0u32;
-    for group in occs.chunks(CHUNK_OCCURRENCES) {
-        for o in group {
+    let mut group = Vec::with_capacity(CHUNK_OCCURRENCES.min(order.len()));
+    for ids in order.chunks(CHUNK_OCCURRENCES) {
+        group.clear();
+        for &i in ids {
+            let o = occ(i);
             max_end = max_end.max(o.range.end_line);
+            group.push(prepared(doc, o));
         }
-        batch.put(keys.chunk(hash, max_end, chunks), encode_chunk(group));
+        out.put(keys.chunk(hash, max_end, chunks), encode_chunk(&group))?;
         chunks += 1;
     }
+    drop(group);
 
-    // Postings per symbol, in range order.
-    let mut postings: HashMap<&str, Vec<Posting>> = HashMap::default();
+    // Postings per symbol in range order, as linked lists through `next` (indexed like
+    // `order`): a map entry per distinct symbol and four bytes per occurrence, instead of a
+    // growing vector of postings per symbol.
+    let mut lists: HashMap<&str, (u32, u32)> = HashMap::default();
+    let mut next = vec![END; order.len()];
     let mut outline = Vec::new();
     let mut diagnostics = Vec::new();
-    for o in &occs {
-        postings
-            .entry(o.occ.symbol.as_str())
-            .or_default()
-            .push(Posting {
-                range: o.range,
-                roles: o.occ.symbol_roles,
-            });
-        if o.occ.symbol_roles & role::DEFINITION != 0 && !is_local(&o.occ.symbol) {
-            let info = infos.get(o.occ.symbol.as_str()).copied();
+    for (k, &i) in order.iter().enumerate() {
+        let o = occ(i);
+        let k = k as u32;
+        match lists.entry(o.symbol) {
+            Entry::Occupied(mut e) => {
+                next[e.get().1 as usize] = k;
+                e.get_mut().1 = k;
+            }
+            Entry::Vacant(e) => {
+                e.insert((k, k));
+            }
+        }
+        let extra = doc.extra(o);
+        if o.roles & role::DEFINITION != 0 && !is_local(o.symbol) {
+            let info = infos.get(o.symbol).copied();
             outline.push(OutlineEntry {
-                symbol: o.occ.symbol.clone(),
-                name: symbol_name(&o.occ.symbol, info),
+                symbol: o.symbol.to_owned(),
+                name: symbol_name(o.symbol, info),
                 kind: info.map_or(0, |i| i.kind),
                 range: o.range,
-                enclosing: o.enclosing,
+                enclosing: extra.and_then(|x| x.enclosing),
             });
         }
-        for d in &o.occ.diagnostics {
+        for d in extra.iter().flat_map(|x| &x.diagnostics) {
             diagnostics.push((o.range, d));
         }
     }
-    for (sym, list) in &postings {
-        batch.put(
+    let mut list: Vec<Posting> = Vec::new();
+    let mut defs: Vec<Posting> = Vec::new();
+    // Definitions without `SymbolInformation` (scip-python emits none for classes) are
+    // searchable too, by their descriptor name.
+    let mut defined: Vec<&str> = Vec::new();
+    for (&sym, &(head, _)) in &lists {
+        list.clear();
+        let mut k = head;
+        while k != END {
+            let o = occ(order[k as usize]);
+            list.push(Posting {
+                range: o.range,
+                roles: o.roles,
+            });
+            k = next[k as usize];
+        }
+        out.put(
             keys.symbol_doc(tag::REFERENCES, sym, hash),
-            encode_postings(list),
-        );
-        let defs: Vec<Posting> = list
-            .iter()
-            .filter(|p| p.roles & role::DEFINITION != 0)
-            .copied()
-            .collect();
+            encode_postings(&list),
+        )?;
+        defs.clear();
+        defs.extend(list.iter().filter(|p| p.roles & role::DEFINITION != 0));
         if !defs.is_empty() {
-            batch.put(
+            out.put(
                 keys.symbol_doc(tag::DEFINITION, sym, hash),
                 encode_postings(&defs),
-            );
+            )?;
+            if !external && !is_local(sym) && !infos.contains_key(sym) {
+                defined.push(sym);
+            }
         }
     }
+    drop((list, defs, next, lists));
 
     // Symbol information, the reverse relationship index and workspace-search names.
     let mut info_syms: Vec<&str> = infos.keys().copied().collect();
     info_syms.sort_unstable();
     for sym in &info_syms {
         let info = infos[sym];
-        batch.put(keys.symbol_doc(tag::INFO, sym, hash), encode_info(info));
+        out.put(keys.symbol_doc(tag::INFO, sym, hash), encode_info(info))?;
         for (target, flags) in merged_relationships(info) {
-            batch.put(keys.reverse(target, hash, sym), encode_flags(flags));
+            out.put(keys.reverse(target, hash, sym), encode_flags(flags))?;
         }
         if !external && !is_local(sym) {
             let name = symbol_name(sym, Some(info));
-            batch.put(
+            out.put(
                 keys.name(&name.to_lowercase(), sym, hash),
                 encode_name(info.kind, &name),
-            );
+            )?;
         }
     }
-    // Definitions without `SymbolInformation` (scip-python emits none for classes) are
-    // searchable too, by their descriptor name.
-    if !external {
-        let mut defined: Vec<&str> = postings
-            .iter()
-            .filter(|(sym, list)| {
-                !is_local(sym)
-                    && !infos.contains_key(*sym)
-                    && list.iter().any(|p| p.roles & role::DEFINITION != 0)
-            })
-            .map(|(sym, _)| *sym)
-            .collect();
-        defined.sort_unstable();
-        for sym in defined {
-            let name = symbol_name(sym, None);
-            batch.put(
-                keys.name(&name.to_lowercase(), sym, hash),
-                encode_name(0, &name),
-            );
-        }
+    defined.sort_unstable();
+    for sym in defined {
+        let name = symbol_name(sym, None);
+        out.put(
+            keys.name(&name.to_lowercase(), sym, hash),
+            encode_name(0, &name),
+        )?;
     }
     if !info_syms.is_empty() {
-        batch.put(keys.info_list(hash), encode_list(&info_syms));
+        out.put(keys.info_list(hash), encode_list(&info_syms))?;
     }
     if !outline.is_empty() {
-        batch.put(keys.outline(hash), encode_outline(&outline));
+        out.put(keys.outline(hash), encode_outline(&outline))?;
     }
     if !diagnostics.is_empty() {
-        batch.put(keys.diagnostics(hash), encode_diagnostics(&diagnostics));
+        out.put(keys.diagnostics(hash), encode_diagnostics(&diagnostics))?;
     }
     let header = Header {
-        path: doc.relative_path.clone(),
-        language: doc.language.clone(),
+        path: doc.relative_path.to_owned(),
+        language: doc.language.to_owned(),
         position_encoding: doc.position_encoding,
-        occurrences: occs.len() as u64,
+        occurrences: order.len() as u64,
         chunks: u64::from(chunks),
     };
-    batch.put(keys.header(hash), header.encode());
+    out.put(keys.header(hash), header.encode())
+}
+
+/// The chunk encoder's form of one occurrence.
+fn prepared<'a>(doc: &'a DocumentView<'a>, o: &OccurrenceView<'a>) -> PreparedOccurrence<'a> {
+    let extra = doc.extra(o);
+    PreparedOccurrence {
+        range: o.range,
+        enclosing: extra.and_then(|x| x.enclosing),
+        symbol: o.symbol,
+        roles: o.roles,
+        syntax_kind: extra.map_or(0, |x| x.syntax_kind),
+        override_documentation: extra.map_or_else(Vec::new, |x| x.override_documentation.clone()),
+    }
 }
 
 /// A symbol's relationships with the flags of repeated targets OR-ed together (one `REVERSE`

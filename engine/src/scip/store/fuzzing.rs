@@ -188,7 +188,7 @@ pub fn seeds() -> Vec<Vec<u8>> {
     let prepared = [PreparedOccurrence {
         range: range([3, 4, 3, 8]),
         enclosing: Some(range([3, 0, 9, 1])),
-        occ: &occ,
+        ..PreparedOccurrence::from_occurrence(&occ).expect("a valid range")
     }];
     let outline = [OutlineEntry {
         symbol: sym.into(),

@@ -1,23 +1,21 @@
 //! Streaming ingest: one document in memory at a time, content-addressed writes in large
 //! batches, and one final atomic batch that publishes the version.
 //!
-//! Peak memory is the largest document, the write batch (`BATCH_BYTES`), O(documents) hashes
-//! and the package set, plus the engine's buffers (memtables, WAL record) and the input's
-//! decompression window. A
-//! rejected upload leaves the published state untouched: the documents it already wrote are
+//! Peak memory is the largest document's protobuf bytes and its borrowing decode
+//! ([`DocumentView`], ~40 bytes per occurrence), the write batch (`BATCH_BYTES`),
+//! O(documents) hashes and the package set, plus the engine's buffers (memtables, WAL
+//! record) and the input's decompression window. A rejected upload leaves the published state untouched: the documents it already wrote are
 //! unreferenced and [`ScipStore::gc`] reclaims them (see `format-spec/scip-schema.md` §GC).
 
 use std::collections::BTreeSet;
 use std::io::Read;
 use std::time::Instant;
 
-use crate::WriteBatch;
-use crate::scip::{
-    Document, DuplicateCheck, IndexItem, IndexReader, ScipError, SymbolInformation,
-    validate_document,
-};
+use crate::scip::docview::DocumentView;
+use crate::scip::{Document, DuplicateCheck, IndexReader, RawItem, ScipError, SymbolInformation};
+use crate::{Db, WriteBatch};
 
-use super::docwrite::{collect_packages, document_hash, payload_hash, write_document};
+use super::docwrite::{RecordSink, collect_packages, document_hash, payload_hash, write_document};
 use super::error::{StoreResult, decode};
 use super::keys::{Keys, PackageKey};
 use super::records::{
@@ -26,13 +24,20 @@ use super::records::{
 use super::types::IngestSummary;
 use super::{LATEST, ScipStore, StoreError};
 
-/// A write batch is committed once it holds this many bytes. While it commits the engine
-/// holds it three times (the batch, its encoded payload and the WAL record: heaptrack of an
-/// rxjs ingest), and the batch's buffer grows by doubling, so its share of ingest's peak heap
-/// is about 4x this: at 4 MiB that was ~16 MB, more than the largest document. At 1 MiB an
-/// ingest fsyncs about once per MB of input, which costs wall clock on slow disks but little
-/// CPU.
-const BATCH_BYTES: usize = 1 << 20;
+/// A write batch is committed once it holds this many bytes, also in the middle of a
+/// document. While it commits the engine holds it three times (the batch, its encoded
+/// payload and the WAL record: heaptrack of an rxjs ingest), so the write path's share of
+/// ingest's peak heap is about 3x this. 512 KiB: ~1.6 MB of a peak that the target bounds
+/// at twice the largest document (5.9 MB for rxjs), at the cost of one WAL fsync per
+/// ~512 KiB of records (the engine has no unsynced write to use for the intermediate
+/// commits; see benches/RESULTS.md §SCIP, Memory).
+const BATCH_BYTES: usize = 512 << 10;
+
+/// Room reserved in each batch beyond [`BATCH_BYTES`], for the record that crosses it, so
+/// the batch's buffers do not double just before a commit; and the operations expected in
+/// that many bytes (records average well over 64 bytes).
+const BATCH_SLACK: usize = BATCH_BYTES / 8;
+const BATCH_OPS: usize = BATCH_BYTES / 64;
 
 /// External symbols are stored in content-addressed batches of this many, so unchanged
 /// externals are shared across versions like documents are.
@@ -43,7 +48,7 @@ struct Upload<'a> {
     store: &'a ScipStore,
     keys: Keys,
     id: u64,
-    batch: WriteBatch,
+    batch: Batcher<'a>,
     /// Hashes written (or found) by this upload, so a repeat within it is not re-checked.
     seen: foldhash::HashSet<u128>,
     paths: DuplicateCheck,
@@ -91,7 +96,10 @@ impl ScipStore {
             store: self,
             keys,
             id,
-            batch: WriteBatch::new(),
+            batch: Batcher {
+                db: &self.db,
+                batch: Batcher::empty(),
+            },
             seen: foldhash::HashSet::default(),
             paths: DuplicateCheck::new(),
             packages: BTreeSet::new(),
@@ -179,14 +187,15 @@ impl ScipStore {
 impl Upload<'_> {
     fn stream(&mut self, input: impl Read, progress: &mut dyn FnMut(u64)) -> StoreResult<()> {
         let mut reader = IndexReader::new(input)?;
-        while let Some(item) = reader.next_item()? {
+        while let Some(item) = reader.next_raw()? {
             match item {
-                IndexItem::Metadata(_) => {}
-                IndexItem::Document(doc) => {
-                    self.document(&doc, payload_hash(reader.last_payload()))?;
+                RawItem::Metadata(_) => {}
+                RawItem::Document { payload, offset } => {
+                    let hash = payload_hash(payload);
+                    self.document(&DocumentView::decode(payload, offset)?, hash)?;
                     progress(reader.bytes_read());
                 }
-                IndexItem::ExternalSymbol(sym) => {
+                RawItem::ExternalSymbol(sym) => {
                     if sym.symbol.is_empty() {
                         return Err(ScipError::invalid(
                             "<external symbols>",
@@ -202,23 +211,20 @@ impl Upload<'_> {
                     }
                 }
             }
-            if self.batch.approximate_size() >= BATCH_BYTES {
-                self.commit()?;
-            }
         }
         self.flush_externals()?;
         self.summary.input_bytes = reader.decompressed_offset();
-        self.commit()
+        self.batch.commit()
     }
 
-    fn document(&mut self, doc: &Document, hash: u128) -> StoreResult<()> {
-        validate_document(doc)?;
-        self.paths.check(&doc.relative_path)?;
+    /// `doc` comes validated from [`DocumentView::decode`].
+    fn document(&mut self, doc: &DocumentView<'_>, hash: u128) -> StoreResult<()> {
+        self.paths.check(doc.relative_path)?;
         self.store_once(hash, doc, false)?;
         self.batch.put(
-            self.keys.manifest(self.id, &doc.relative_path),
+            self.keys.manifest(self.id, doc.relative_path),
             encode_hash(hash),
-        );
+        )?;
         collect_packages(doc, &mut self.packages);
         self.summary.documents += 1;
         self.summary.occurrences += doc.occurrences.len() as u64;
@@ -227,9 +233,14 @@ impl Upload<'_> {
     }
 
     /// Writes the document's records unless they are already stored (by content).
-    fn store_once(&mut self, hash: u128, doc: &Document, external: bool) -> StoreResult<()> {
+    fn store_once(
+        &mut self,
+        hash: u128,
+        doc: &DocumentView<'_>,
+        external: bool,
+    ) -> StoreResult<()> {
         if self.seen.insert(hash) && self.store.db.get(self.keys.header(hash))?.is_none() {
-            write_document(&self.keys, hash, doc, external, &mut self.batch);
+            write_document(&self.keys, hash, doc, external, &mut self.batch)?;
             if !external {
                 self.summary.new_documents += 1;
             }
@@ -246,18 +257,49 @@ impl Upload<'_> {
             ..Default::default()
         };
         let hash = document_hash(&doc);
-        self.store_once(hash, &doc, true)?;
+        self.store_once(hash, &DocumentView::from_symbols(doc.symbols), true)?;
         self.batch.put(
             self.keys.externals(self.id, self.external_batches),
             encode_hash(hash),
-        );
+        )?;
         self.external_batches += 1;
         Ok(())
     }
+}
+
+/// The upload's write batch, committed whenever it reaches [`BATCH_BYTES`], also in the
+/// middle of a document: nothing the upload writes is visible before its publish, and a
+/// document's header, written last, is what later uploads check for.
+struct Batcher<'a> {
+    db: &'a Db,
+    batch: WriteBatch,
+}
+
+impl Batcher<'_> {
+    fn empty() -> WriteBatch {
+        WriteBatch::with_capacity(BATCH_OPS, BATCH_BYTES + BATCH_SLACK)
+    }
 
     fn commit(&mut self) -> StoreResult<()> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        // The next batch is allocated after this one is written, not while the engine holds
+        // this one (and its two encoded copies).
         let b = std::mem::take(&mut self.batch);
-        Ok(self.store.db.write(b)?)
+        self.db.write(b)?;
+        self.batch = Self::empty();
+        Ok(())
+    }
+}
+
+impl RecordSink for Batcher<'_> {
+    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> StoreResult<()> {
+        self.batch.put(key, value);
+        if self.batch.approximate_size() >= BATCH_BYTES {
+            self.commit()?;
+        }
+        Ok(())
     }
 }
 

@@ -1,6 +1,7 @@
 //! Tests of the SCIP layer against fixtures and the real indexes.
 
 mod bad_input;
+mod docview;
 mod fixture;
 mod reader;
 mod real_data;
