@@ -32,8 +32,11 @@ impl ScipStore {
         if s.scope.is_some() {
             return Ok(None);
         }
-        for (p, v) in r.package_providers(&s.symbol)? {
-            if let Some(other) = self.resolve(&Target::version(&r.tenant, &p, &v))? {
+        for (p, v) in r.package_providers(&s.symbol)?.iter() {
+            if *p == r.project {
+                continue;
+            }
+            if let Some(other) = self.resolve(&Target::version(&r.tenant, p, v))? {
                 for (_, info) in other.infos(s)?.iter() {
                     if let Some(md) = hover_markdown(info) {
                         return Ok(Some(md));
