@@ -9,7 +9,7 @@ use crate::scip::store::error::{StoreResult, decode};
 use crate::scip::store::keys::DocHash;
 use crate::scip::store::keys::{tag, take_hash, take_str};
 use crate::scip::store::records::{UploadRecord, decode_flags, decode_u64, rel};
-use crate::scip::store::types::Location;
+use crate::scip::store::types::{Location, Span};
 use crate::scip::store::{Resolved, ScipStore, Target, is_local};
 use crate::scip::{Range, parse_symbol};
 
@@ -25,18 +25,11 @@ impl Resolved {
         Ok(out)
     }
 
-    /// Stored versions (of any project, this one included) that define the package of a
-    /// global symbol; callers skip their own project.
-    pub fn package_providers(&self, symbol: &str) -> StoreResult<Arc<Providers>> {
-        match package_of(symbol) {
-            Some(pkg) => self.providers(&pkg),
-            None => Ok(Arc::default()),
-        }
-    }
-
-    /// `(project, version)` from the `PACKAGE` index, checked against their live `UPLOAD`
-    /// records. Cached per generation of the store's metadata writes (`meta.rs`): another
-    /// project's upload or delete changes the answer, and advances the generation.
+    /// Stored versions (of any project, this one included: callers skip their own) that
+    /// define a package: `(project, version)` from the `PACKAGE` index, checked against
+    /// their live `UPLOAD` records. Cached per generation of the store's metadata writes
+    /// (`meta.rs`): another project's upload or delete changes the answer, and advances the
+    /// generation.
     pub fn providers(&self, pkg: &PackageName) -> StoreResult<Arc<Providers>> {
         let mut name = String::new();
         for part in [&pkg.0, &pkg.1, &pkg.2] {
@@ -148,12 +141,19 @@ impl ScipStore {
     /// Definitions of a symbol: in the version itself, else (for a global symbol) in the
     /// stored projects that define its package.
     pub(crate) fn definitions(&self, r: &Resolved, s: &SymRef) -> StoreResult<Vec<Location>> {
-        self.plan_locations(r, &definition_plan(r, std::slice::from_ref(s))?)
+        Ok(self
+            .plan_locations(r, &definition_plan(r, std::slice::from_ref(s))?)?
+            .0)
     }
 
     /// The locations of a plan: its own places, and the definitions of its external
-    /// symbols in the other projects that currently provide their packages.
-    fn plan_locations(&self, r: &Resolved, plan: &DefinitionPlan) -> StoreResult<Vec<Location>> {
+    /// symbols in the other projects that currently provide their packages; and whether
+    /// there were any of the latter (the list is then no longer canonical).
+    fn plan_locations(
+        &self,
+        r: &Resolved,
+        plan: &DefinitionPlan,
+    ) -> StoreResult<(Vec<Location>, bool)> {
         let mut out: Vec<Location> = plan
             .places
             .iter()
@@ -171,7 +171,8 @@ impl ScipStore {
                 }
             }
         }
-        Ok(out)
+        let extra = out.len() > plan.places.len();
+        Ok((out, extra))
     }
 
     pub(crate) fn references_of(
@@ -284,9 +285,39 @@ impl ScipStore {
         line: u32,
         character: u32,
     ) -> StoreResult<Vec<Location>> {
-        let Some((r, h, found)) = self.at(t, path, line, character)? else {
+        let Some(r) = self.resolve(t)? else {
             return Ok(Vec::new());
         };
+        let Some(h) = r.doc(path) else {
+            return Ok(Vec::new());
+        };
+        // Two levels: the position's entry (on a hit the occurrence table is not searched)
+        // points at its symbol set's plan, shared by every position of the set.
+        let key = AnswerKey {
+            tenant: r.tenant_id,
+            upload: r.upload,
+            kind: KIND_DEFINITION_AT,
+            symbol: position_key(line, character),
+            scope: Some(h),
+        };
+        let plan = r.answers.get_or_load(
+            key,
+            || self.definition_plan_at(&r, h, line, character),
+            |_| 1,
+        )?;
+        let (out, extra) = self.plan_locations(&r, &plan)?;
+        // The plan's own places are already in canonical order.
+        Ok(if extra { canonical(out) } else { out })
+    }
+
+    fn definition_plan_at(
+        &self,
+        r: &Resolved,
+        h: DocHash,
+        line: u32,
+        character: u32,
+    ) -> StoreResult<Arc<DefinitionPlan>> {
+        let found = r.occurrences_at(&self.docs, h, line, character)?;
         // scip-typescript puts one occurrence per merged declaration at a position (~30
         // symbols on average in rxjs), so the whole set's plan is cached: on a hit no
         // symbol is looked up. A set's symbols are distinct strings; its locals are scoped
@@ -305,15 +336,14 @@ impl ScipStore {
             symbol: family,
             scope: names.iter().any(|n| is_local(n)).then_some(h),
         };
-        let plan = r.answers.get_or_load(
+        r.answers.get_or_load(
             key,
             || {
                 let syms: Vec<SymRef> = names.iter().map(|n| SymRef::new(n, Some(h))).collect();
-                definition_plan(&r, &syms)
+                definition_plan(r, &syms)
             },
             DefinitionPlan::weight,
-        )?;
-        Ok(canonical(self.plan_locations(&r, &plan)?))
+        )
     }
 
     /// Every occurrence of the symbols at a position, and of the symbols they share
@@ -434,6 +464,17 @@ fn reference_places(
 /// references use `0xF0 | include_declaration`.
 const KIND_DEFINITION_PLAN: u8 = 0xF2;
 const KIND_PROVIDERS: u8 = 0xF3;
+pub(super) const KIND_HOVER_PLAN: u8 = 0xF4;
+const KIND_DEFINITION_AT: u8 = 0xF5;
+
+/// A position as a cache key part: its eight little-endian bytes, one char each.
+pub(super) fn position_key(line: u32, character: u32) -> String {
+    line.to_le_bytes()
+        .into_iter()
+        .chain(character.to_le_bytes())
+        .map(char::from)
+        .collect()
+}
 
 /// A package named by global symbols: `(manager, name, version)`.
 pub(crate) type PackageName = (String, String, String);
@@ -442,7 +483,7 @@ pub(crate) type PackageName = (String, String, String);
 pub(crate) type Providers = Vec<(String, String)>;
 
 /// The package of a global symbol; `None` for a local or a symbol that does not parse.
-fn package_of(symbol: &str) -> Option<PackageName> {
+pub(super) fn package_of(symbol: &str) -> Option<PackageName> {
     if is_local(symbol) {
         return None;
     }
@@ -504,8 +545,12 @@ fn definition_plan(r: &Resolved, syms: &[SymRef]) -> StoreResult<DefinitionPlan>
             external.entry(pkg).or_default().push(s.clone());
         }
     }
-    // Merged declarations share ranges: one place per (document, range).
-    places.sort_unstable();
+    // Merged declarations share ranges: one place per (document, range). Sorted as
+    // `canonical` sorts their locations (a document has one path in a version), so an
+    // answer without other projects' part needs no sort.
+    places.sort_unstable_by(|a, b| {
+        (r.manifest.path(a.0), Span::from(a.1)).cmp(&(r.manifest.path(b.0), Span::from(b.1)))
+    });
     places.dedup();
     Ok(DefinitionPlan {
         places,
