@@ -303,7 +303,9 @@ impl ScipStore {
         let plan = r.answers.get_or_load(
             key,
             || self.definition_plan_at(&r, h, line, character),
-            |_| 1,
+            // The plan's full weight although the set's entry counts it too: the position
+            // keeps the plan alive after that entry is evicted, and the bound must hold.
+            |p: &Arc<DefinitionPlan>| p.weight(),
         )?;
         let (out, extra) = self.plan_locations(&r, &plan)?;
         // The plan's own places are already in canonical order.
