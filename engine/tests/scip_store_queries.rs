@@ -23,12 +23,17 @@ fn occ(range: Vec<i32>, symbol: &str, roles: i32, enclosing: Vec<i32>) -> Occurr
 }
 
 fn lib() -> Vec<u8> {
+    lib_with_parse_at(2)
+}
+
+/// The library with `parse` defined at `line`.
+fn lib_with_parse_at(line: i32) -> Vec<u8> {
     let doc = Document {
         relative_path: "lib/parser.py".into(),
         position_encoding: 2,
         occurrences: vec![
             occ(vec![0, 6, 12], LIB_CLASS, 1, vec![0, 0, 9, 0]),
-            occ(vec![2, 8, 13], LIB_FN, 1, vec![2, 4, 5, 0]),
+            occ(vec![line, 8, 13], LIB_FN, 1, vec![line, 4, line + 3, 0]),
             occ(vec![3, 8, 9], "local 0", 1, vec![]),
         ],
         symbols: vec![SymbolInformation {
@@ -44,6 +49,10 @@ fn lib() -> Vec<u8> {
 }
 
 fn app() -> Vec<u8> {
+    encode_index(&Metadata::default(), &[app_doc()], &[])
+}
+
+fn app_doc() -> Document {
     let mut use_site = occ(vec![1, 4, 9], LIB_FN, 0, vec![]);
     use_site.diagnostics = vec![Diagnostic {
         severity: 2,
@@ -51,12 +60,11 @@ fn app() -> Vec<u8> {
         tags: vec![2],
         ..Default::default()
     }];
-    let doc = Document {
+    Document {
         relative_path: "app.py".into(),
         occurrences: vec![use_site, occ(vec![3, 0, 1], "local 0", 0, vec![])],
         ..Default::default()
-    };
-    encode_index(&Metadata::default(), &[doc], &[])
+    }
 }
 
 #[test]
@@ -83,6 +91,82 @@ fn cross_project_definition_and_hover_resolve_into_the_defining_project() {
     // Deleting the library makes the reference dangle instead of pointing at stale data.
     store.delete_version("t", "lib", "1.0").unwrap();
     assert!(store.definition(&app, "app.py", 1, 5).unwrap().is_empty());
+}
+
+/// Which projects provide a package is cached (per generation of the store's metadata
+/// writes), and so is each position's definition plan (per upload): every upload, re-upload,
+/// delete and GC must still show in the very next answer, by position, by symbol and in hover.
+#[test]
+fn cross_project_answers_follow_the_providers_uploads_and_deletes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_store(dir.path());
+    store.ingest("t", "app", "main", &app()[..]).unwrap();
+    let app = Target::latest("t", "app");
+    // (project, version, line) of every definition, by position and by symbol (which must
+    // agree), after asking twice so the second answer comes from the caches.
+    let defs = || -> Vec<(String, String, u32)> {
+        let mut first = None;
+        for _ in 0..2 {
+            let by_pos = store.definition(&app, "app.py", 1, 5).unwrap();
+            let by_sym = store.symbol_definition(&app, LIB_FN).unwrap();
+            assert_eq!(by_pos, by_sym);
+            let v: Vec<_> = by_pos
+                .into_iter()
+                .map(|l| (l.project, l.version, l.range.start.line))
+                .collect();
+            assert_eq!(*first.get_or_insert_with(|| v.clone()), v);
+        }
+        first.unwrap()
+    };
+    let hover = || {
+        store
+            .hover(&app, "app.py", 1, 5)
+            .unwrap()
+            .map(|h| h.contents)
+    };
+    let at = |p: &str, v: &str, line: u32| (p.to_owned(), v.to_owned(), line);
+
+    assert!(defs().is_empty(), "no provider yet");
+    assert_eq!(hover(), None);
+    store.ingest("t", "lib", "1.0", &lib()[..]).unwrap();
+    assert_eq!(defs(), [at("lib", "1.0", 2)]);
+    assert_eq!(hover().as_deref(), Some("Parses."));
+    // Re-uploading the same version replaces its definition.
+    store
+        .ingest("t", "lib", "1.0", &lib_with_parse_at(7)[..])
+        .unwrap();
+    assert_eq!(defs(), [at("lib", "1.0", 7)]);
+    store.gc("t").unwrap();
+    assert_eq!(defs(), [at("lib", "1.0", 7)]);
+    // A second provider adds its definition; deleting one removes only its own.
+    store
+        .ingest("t", "lib-fork", "x", &lib_with_parse_at(4)[..])
+        .unwrap();
+    assert_eq!(defs(), [at("lib", "1.0", 7), at("lib-fork", "x", 4)]);
+    assert!(store.delete_version("t", "lib", "1.0").unwrap());
+    assert_eq!(defs(), [at("lib-fork", "x", 4)]);
+    assert_eq!(hover().as_deref(), Some("Parses."));
+    assert!(store.delete_version("t", "lib-fork", "x").unwrap());
+    assert!(defs().is_empty());
+    assert_eq!(hover(), None);
+    // A provider of another tenant never answers.
+    store.ingest("u", "lib", "1.0", &lib()[..]).unwrap();
+    assert!(defs().is_empty());
+    // The plan is per upload: a new upload of the app that defines the symbol itself
+    // answers from the app, and the provider is no longer consulted.
+    store.ingest("t", "lib", "1.0", &lib()[..]).unwrap();
+    assert_eq!(defs(), [at("lib", "1.0", 2)]);
+    let mut own = app_doc();
+    own.occurrences[0].symbol_roles = 1;
+    store
+        .ingest(
+            "t",
+            "app",
+            "main",
+            &encode_index(&Metadata::default(), &[own], &[])[..],
+        )
+        .unwrap();
+    assert_eq!(defs(), [at("app", "main", 1)]);
 }
 
 #[test]

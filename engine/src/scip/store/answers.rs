@@ -6,7 +6,9 @@
 //! depends only on the upload's manifest and on content-addressed records, both immutable for
 //! a given upload id (ids are never reused, and GC never deletes a document a published upload
 //! references), so a cached result never goes stale; entries of deleted uploads simply age
-//! out. Cross-project fallbacks are not cached: they depend on other projects' state.
+//! out. The one entry that depends on other projects' state, which stored versions provide a
+//! package, is keyed by the generation of the store's metadata writes instead of an upload
+//! id (`meta.rs`), so a write makes it unreachable and it ages out the same way.
 
 use super::evict::evict_oldest;
 use std::any::Any;

@@ -154,6 +154,9 @@ impl ScipStore {
             }
         }
         self.db.write(b)?;
+        // GC changes no `UPLOAD` or `PACKAGE` record today; advancing the generation anyway
+        // keeps cached provider lists safe if it ever does.
+        self.meta_lock.bump();
         Ok(summary)
     }
 

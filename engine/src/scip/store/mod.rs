@@ -38,6 +38,7 @@ mod gc;
 mod ingest;
 mod keys;
 mod manifest;
+mod meta;
 mod outline;
 mod query;
 mod records;
@@ -46,7 +47,7 @@ mod types;
 use std::path::Path;
 use std::sync::Arc;
 
-use parking_lot::{Mutex, RwLock};
+use parking_lot::RwLock;
 
 use crate::sstable::Codec;
 use crate::{Db, Options, Snapshot};
@@ -106,7 +107,7 @@ pub struct ScipStore {
     /// upload found already stored and is about to reference.
     gc_lock: RwLock<()>,
     /// Serialises the read-modify-write of counters, `UPLOAD` and `ALIAS` records.
-    meta_lock: Mutex<()>,
+    meta_lock: meta::MetaLock,
     manifests: ManifestCache,
     /// Decoded occurrence tables by document hash (immutable, so never invalidated).
     docs: doccache::DocCache,
@@ -124,6 +125,8 @@ pub(crate) struct Resolved {
     pub version: String,
     pub manifest: Arc<Manifest>,
     pub upload: u64,
+    /// The metadata generation read before `snap` was taken (`meta.rs`).
+    pub meta_gen: u64,
     /// xxh3-128 of the tenant's key prefix (cache keys).
     pub tenant_id: u128,
     pub answers: Arc<answers::AnswerCache>,
@@ -164,7 +167,7 @@ impl ScipStore {
         ScipStore {
             db,
             gc_lock: RwLock::new(()),
-            meta_lock: Mutex::new(()),
+            meta_lock: meta::MetaLock::default(),
             manifests: ManifestCache::default(),
             docs: doccache::DocCache::default(),
             answers: Arc::default(),
@@ -184,6 +187,7 @@ impl ScipStore {
     /// Resolves a target to a concrete upload, or `None` if the project or version does not
     /// exist (a query then answers "nothing", not an error).
     pub(crate) fn resolve(&self, t: &Target<'_>) -> StoreResult<Option<Resolved>> {
+        let meta_gen = self.meta_lock.generation();
         let snap = self.db.snapshot();
         let keys = Keys::new(t.tenant);
         let version = match t.version {
@@ -211,6 +215,7 @@ impl ScipStore {
             version,
             manifest,
             upload: upload.upload_id,
+            meta_gen,
             tenant_id: xxhash_rust::xxh3::xxh3_128(keys_prefix.as_slice()),
             answers: Arc::clone(&self.answers),
         }))

@@ -1,6 +1,6 @@
 //! Definition, references, implementations and type definition, by position or by symbol.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use crate::scip::constants::role;
@@ -9,7 +9,7 @@ use crate::scip::store::error::{StoreResult, decode};
 use crate::scip::store::keys::DocHash;
 use crate::scip::store::keys::{tag, take_hash, take_str};
 use crate::scip::store::records::{UploadRecord, decode_flags, decode_u64, rel};
-use crate::scip::store::types::Location;
+use crate::scip::store::types::{Location, Span};
 use crate::scip::store::{Resolved, ScipStore, Target, is_local};
 use crate::scip::{Range, parse_symbol};
 
@@ -25,18 +25,29 @@ impl Resolved {
         Ok(out)
     }
 
-    /// Other stored versions that define the package of a global symbol: `(project,
-    /// version)` from the `PACKAGE` index, checked against their live `UPLOAD` records.
-    pub fn package_providers(&self, symbol: &str) -> StoreResult<Vec<(String, String)>> {
-        if is_local(symbol) {
-            return Ok(Vec::new());
+    /// Stored versions (of any project, this one included: callers skip their own) that
+    /// define a package: `(project, version)` from the `PACKAGE` index, checked against
+    /// their live `UPLOAD` records. Cached per generation of the store's metadata writes
+    /// (`meta.rs`): another project's upload or delete changes the answer, and advances the
+    /// generation.
+    pub fn providers(&self, pkg: &PackageName) -> StoreResult<Arc<Providers>> {
+        let mut name = String::new();
+        for part in [&pkg.0, &pkg.1, &pkg.2] {
+            push_part(&mut name, part);
         }
-        let Ok(sym) = parse_symbol(symbol) else {
-            return Ok(Vec::new());
+        let key = AnswerKey {
+            tenant: self.tenant_id,
+            // Not an upload: the generation this query's snapshot was taken at.
+            upload: self.meta_gen,
+            kind: KIND_PROVIDERS,
+            symbol: name,
+            scope: None,
         };
-        let Some((manager, name, version)) = sym.package_key() else {
-            return Ok(Vec::new());
-        };
+        self.answers
+            .get_or_load(key, || self.load_providers(pkg), Vec::len)
+    }
+
+    fn load_providers(&self, (manager, name, version): &PackageName) -> StoreResult<Providers> {
         let prefix = self.keys.package_prefix(manager, name, version);
         let mut out = Vec::new();
         for kv in self.snap.scan_prefix(&prefix) {
@@ -51,9 +62,6 @@ impl Resolved {
             let (Ok(p), Ok(ver)) = (String::from_utf8(p), String::from_utf8(ver)) else {
                 continue;
             };
-            if p == self.project {
-                continue;
-            }
             let id = decode(&k, &v, decode_u64)?;
             let uk = self.keys.upload(&p, &ver);
             let live = match self.snap.get(&uk)? {
@@ -133,17 +141,38 @@ impl ScipStore {
     /// Definitions of a symbol: in the version itself, else (for a global symbol) in the
     /// stored projects that define its package.
     pub(crate) fn definitions(&self, r: &Resolved, s: &SymRef) -> StoreResult<Vec<Location>> {
-        let here = r.definitions_here(s)?;
-        if !here.is_empty() || s.scope.is_some() {
-            return Ok(here);
-        }
-        let mut out = Vec::new();
-        for (p, v) in r.package_providers(&s.symbol)? {
-            if let Some(other) = self.resolve(&Target::version(&r.tenant, &p, &v))? {
-                out.extend(other.definitions_here(s)?);
+        Ok(self
+            .plan_locations(r, &definition_plan(r, std::slice::from_ref(s))?)?
+            .0)
+    }
+
+    /// The locations of a plan: its own places, and the definitions of its external
+    /// symbols in the other projects that currently provide their packages; and whether
+    /// there were any of the latter (the list is then no longer canonical).
+    fn plan_locations(
+        &self,
+        r: &Resolved,
+        plan: &DefinitionPlan,
+    ) -> StoreResult<(Vec<Location>, bool)> {
+        let mut out: Vec<Location> = plan
+            .places
+            .iter()
+            .filter_map(|&(h, range)| r.location(h, range))
+            .collect();
+        for (pkg, syms) in &plan.external {
+            for (p, v) in r.providers(pkg)?.iter() {
+                if *p == r.project {
+                    continue;
+                }
+                if let Some(other) = self.resolve(&Target::version(&r.tenant, p, v))? {
+                    for s in syms {
+                        out.extend(other.definitions_here(s)?);
+                    }
+                }
             }
         }
-        Ok(out)
+        let extra = out.len() > plan.places.len();
+        Ok((out, extra))
     }
 
     pub(crate) fn references_of(
@@ -256,7 +285,67 @@ impl ScipStore {
         line: u32,
         character: u32,
     ) -> StoreResult<Vec<Location>> {
-        self.at_position(t, path, line, character, |r, s| self.definitions(r, s))
+        let Some(r) = self.resolve(t)? else {
+            return Ok(Vec::new());
+        };
+        let Some(h) = r.doc(path) else {
+            return Ok(Vec::new());
+        };
+        // Two levels: the position's entry (on a hit the occurrence table is not searched)
+        // points at its symbol set's plan, shared by every position of the set.
+        let key = AnswerKey {
+            tenant: r.tenant_id,
+            upload: r.upload,
+            kind: KIND_DEFINITION_AT,
+            symbol: position_key(line, character),
+            scope: Some(h),
+        };
+        let plan = r.answers.get_or_load(
+            key,
+            || self.definition_plan_at(&r, h, line, character),
+            // The plan's full weight although the set's entry counts it too: the position
+            // keeps the plan alive after that entry is evicted, and the bound must hold.
+            |p: &Arc<DefinitionPlan>| p.weight(),
+        )?;
+        let (out, extra) = self.plan_locations(&r, &plan)?;
+        // The plan's own places are already in canonical order.
+        Ok(if extra { canonical(out) } else { out })
+    }
+
+    fn definition_plan_at(
+        &self,
+        r: &Resolved,
+        h: DocHash,
+        line: u32,
+        character: u32,
+    ) -> StoreResult<Arc<DefinitionPlan>> {
+        let found = r.occurrences_at(&self.docs, h, line, character)?;
+        // scip-typescript puts one occurrence per merged declaration at a position (~30
+        // symbols on average in rxjs), so the whole set's plan is cached: on a hit no
+        // symbol is looked up. A set's symbols are distinct strings; its locals are scoped
+        // to this document, so the key carries the document only when there are locals.
+        let mut names: Vec<&str> = found.iter().map(|f| f.symbol.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        let mut family = String::new();
+        for n in &names {
+            push_part(&mut family, n);
+        }
+        let key = AnswerKey {
+            tenant: r.tenant_id,
+            upload: r.upload,
+            kind: KIND_DEFINITION_PLAN,
+            symbol: family,
+            scope: names.iter().any(|n| is_local(n)).then_some(h),
+        };
+        r.answers.get_or_load(
+            key,
+            || {
+                let syms: Vec<SymRef> = names.iter().map(|n| SymRef::new(n, Some(h))).collect();
+                definition_plan(r, &syms)
+            },
+            DefinitionPlan::weight,
+        )
     }
 
     /// Every occurrence of the symbols at a position, and of the symbols they share
@@ -371,4 +460,102 @@ fn reference_places(
     places.sort_unstable();
     places.dedup();
     Ok(places)
+}
+
+/// Kinds of `AnswerKey`s for whole answers: bit 4 is never set by `related`'s kinds, and
+/// references use `0xF0 | include_declaration`.
+const KIND_DEFINITION_PLAN: u8 = 0xF2;
+const KIND_PROVIDERS: u8 = 0xF3;
+pub(super) const KIND_HOVER_PLAN: u8 = 0xF4;
+const KIND_DEFINITION_AT: u8 = 0xF5;
+
+/// A position as a cache key part: its eight little-endian bytes, one char each.
+pub(super) fn position_key(line: u32, character: u32) -> String {
+    line.to_le_bytes()
+        .into_iter()
+        .chain(character.to_le_bytes())
+        .map(char::from)
+        .collect()
+}
+
+/// A package named by global symbols: `(manager, name, version)`.
+pub(crate) type PackageName = (String, String, String);
+
+/// Stored `(project, version)`s that define a package.
+pub(crate) type Providers = Vec<(String, String)>;
+
+/// The package of a global symbol; `None` for a local or a symbol that does not parse.
+pub(super) fn package_of(symbol: &str) -> Option<PackageName> {
+    if is_local(symbol) {
+        return None;
+    }
+    let sym = parse_symbol(symbol).ok()?;
+    let (manager, name, version) = sym.package_key()?;
+    Some((manager.to_owned(), name.to_owned(), version.to_owned()))
+}
+
+/// Appends `part` to a cache key so that the parts can be told apart: its length in hex
+/// (least significant digit first), `:`, the part.
+fn push_part(key: &mut String, part: &str) {
+    let mut n = part.len();
+    loop {
+        key.push(char::from(b"0123456789abcdef"[n & 15]));
+        n >>= 4;
+        if n == 0 {
+            break;
+        }
+    }
+    key.push(':');
+    key.push_str(part);
+}
+
+/// What a set of symbols defines, for one upload: the places the upload itself defines
+/// them, and the global symbols it does not define, grouped by package. Immutable per
+/// upload; which projects provide those packages is not, so it is looked up per query.
+#[derive(Debug, Default)]
+pub(crate) struct DefinitionPlan {
+    places: Vec<(DocHash, Range)>,
+    external: Vec<(PackageName, Vec<SymRef>)>,
+}
+
+impl DefinitionPlan {
+    fn weight(&self) -> usize {
+        self.places.len()
+            + self
+                .external
+                .iter()
+                .map(|(_, s)| 1 + s.len())
+                .sum::<usize>()
+    }
+}
+
+fn definition_plan(r: &Resolved, syms: &[SymRef]) -> StoreResult<DefinitionPlan> {
+    let mut places = Vec::new();
+    let mut external: BTreeMap<PackageName, Vec<SymRef>> = BTreeMap::new();
+    for s in syms {
+        let before = places.len();
+        for (h, ps) in r.postings(tag::DEFINITION, s)?.iter() {
+            // Same filter as `Resolved::location`: only documents with a path count.
+            if r.manifest.path(*h).is_some() {
+                places.extend(ps.iter().map(|p| (*h, p.range)));
+            }
+        }
+        if places.len() == before
+            && s.scope.is_none()
+            && let Some(pkg) = package_of(&s.symbol)
+        {
+            external.entry(pkg).or_default().push(s.clone());
+        }
+    }
+    // Merged declarations share ranges: one place per (document, range). Sorted as
+    // `canonical` sorts their locations (a document has one path in a version), so an
+    // answer without other projects' part needs no sort.
+    places.sort_unstable_by(|a, b| {
+        (r.manifest.path(a.0), Span::from(a.1)).cmp(&(r.manifest.path(b.0), Span::from(b.1)))
+    });
+    places.dedup();
+    Ok(DefinitionPlan {
+        places,
+        external: external.into_iter().collect(),
+    })
 }
