@@ -4,6 +4,8 @@
 //! version of a key, newest first, and a read at snapshot `s` is a single `lower_bound`.
 //! Only the write-group leader inserts, but readers and the flush thread iterate concurrently,
 //! which is why this is a lock-free skiplist rather than a `BTreeMap` behind a lock.
+//! Beside it, a hash index of each user key's newest entry (`index.rs`) answers point reads
+//! that see that entry, hits and misses alike, without a skiplist search.
 
 use std::ops::Bound;
 use std::sync::Arc;

@@ -206,7 +206,7 @@ fn concurrent_gets_see_the_newest_published_version() {
                     let s = published.load(Ordering::Acquire);
                     k = (k + 13) % KEYS;
                     // Alternate the snapshot: the latest (index) and one version older.
-                    let snap = if checked % 2 == 0 {
+                    let snap = if checked.is_multiple_of(2) {
                         s
                     } else {
                         s.saturating_sub(1)
