@@ -1,7 +1,8 @@
 //! The memtable: a concurrent skiplist of internal keys.
 //!
-//! Entries are ordered as internal keys ([`crate::key::compare_internal`]), so one skiplist holds every
-//! version of a key, newest first, and a read at snapshot `s` is a single `lower_bound`.
+//! Entries are ordered as internal keys ([`crate::key::compare_internal`]), so one skiplist
+//! holds every version of a key, newest first, and a read at snapshot `s` is a single
+//! `lower_bound`.
 //! Only the write-group leader inserts, but readers and the flush thread iterate concurrently,
 //! which is why this is a lock-free skiplist rather than a `BTreeMap` behind a lock.
 //! Beside it, a hash index of each user key's newest entry (`index.rs`) answers point reads
