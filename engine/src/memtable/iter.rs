@@ -15,7 +15,8 @@
 use std::ops::Bound;
 use std::sync::Arc;
 
-use super::{MemKey, Memtable};
+use super::Memtable;
+use super::entry::{EntryKey, MemKey, Probe};
 use crate::Result;
 use crate::iter::InternalIterator;
 
@@ -54,33 +55,40 @@ impl MemtableIter {
         }
     }
 
-    fn probe(k: &[u8]) -> MemKey {
-        MemKey(k.to_vec().into_boxed_slice())
-    }
-
     /// Replaces the run with up to `self.run` entries from `from` in direction `forward`.
-    fn fill(&mut self, from: Bound<&MemKey>, forward: bool) {
+    fn fill(&mut self, from: Bound<&dyn EntryKey>, forward: bool) {
         self.buf.clear();
         self.spans.clear();
         self.pos = 0;
         self.forward = forward;
         let limit = self.run;
         let (buf, spans) = (&mut self.buf, &mut self.spans);
-        let mut push = |k: &MemKey, v: &[u8]| {
-            spans.push((buf.len(), k.0.len(), v.len()));
-            buf.extend_from_slice(&k.0);
-            buf.extend_from_slice(v);
+        let mut push = |e: &MemKey| {
+            let start = buf.len();
+            e.append_internal_key(buf);
+            let key_len = buf.len() - start;
+            buf.extend_from_slice(e.value());
+            spans.push((start, key_len, e.value().len()));
             spans.len() >= limit || buf.len() >= MAX_RUN_BYTES
         };
         if forward {
-            for e in self.mem.map.range((from, Bound::Unbounded)) {
-                if push(e.key(), e.value()) {
+            for e in self
+                .mem
+                .map
+                .range::<dyn EntryKey, _>((from, Bound::Unbounded))
+            {
+                if push(e.key()) {
                     break;
                 }
             }
         } else {
-            for e in self.mem.map.range((Bound::Unbounded, from)).rev() {
-                if push(e.key(), e.value()) {
+            for e in self
+                .mem
+                .map
+                .range::<dyn EntryKey, _>((Bound::Unbounded, from))
+                .rev()
+            {
+                if push(e.key()) {
                     break;
                 }
             }
@@ -88,7 +96,7 @@ impl MemtableIter {
     }
 
     /// A seek: a fresh, short run.
-    fn seek_run(&mut self, from: Bound<&MemKey>, forward: bool) {
+    fn seek_run(&mut self, from: Bound<&dyn EntryKey>, forward: bool) {
         self.run = FIRST_RUN;
         self.fill(from, forward);
     }
@@ -103,13 +111,15 @@ impl MemtableIter {
             return;
         }
         // The run is used up, or the direction changes: continue after the current key.
-        let cur = Self::probe(self.key());
+        // The probe borrows the run's buffer, which `fill` rewrites: copy the key out.
+        let cur = self.key().to_vec();
+        let cur = Probe::from_internal(&cur);
         if self.forward == forward {
             self.run = (self.run * 2).min(MAX_RUN);
         } else {
             self.run = FIRST_RUN;
         }
-        self.fill(Bound::Excluded(&cur), forward);
+        self.fill(Bound::Excluded(&cur as &dyn EntryKey), forward);
     }
 }
 
@@ -129,12 +139,18 @@ impl InternalIterator for MemtableIter {
     }
 
     fn seek(&mut self, target: &[u8]) -> Result<()> {
-        self.seek_run(Bound::Included(&Self::probe(target)), true);
+        self.seek_run(
+            Bound::Included(&Probe::from_internal(target) as &dyn EntryKey),
+            true,
+        );
         Ok(())
     }
 
     fn seek_for_prev(&mut self, target: &[u8]) -> Result<()> {
-        self.seek_run(Bound::Included(&Self::probe(target)), false);
+        self.seek_run(
+            Bound::Included(&Probe::from_internal(target) as &dyn EntryKey),
+            false,
+        );
         Ok(())
     }
 
