@@ -111,11 +111,14 @@ pub fn decode(b: &[u8]) -> Result<Vec<TailEntry>, String> {
 
 /// True when `grown` maps every block `old` maps to the same place (a writer only appends
 /// extents or lengthens its last one).
-/// True when `e` still extends `inode` as journaled: it starts at the journaled length and
-/// its extents grow the journaled ones. A commit that re-records an inode without changing
-/// its length (its creation, or grown extents) leaves such an entry valid.
+/// True when `e` still extends `inode` as journaled: the journaled length lies within the
+/// entry's bytes (`from`, the writer's last synced length, or later: a commit records
+/// flushed bytes without the writer knowing, see `commit::absorb_tail`) and its extents
+/// grow the journaled ones. A commit that re-records an inode without changing its length
+/// (its creation, or grown extents) leaves such an entry valid. The bytes `[from, len)` are
+/// the journaled file's own: the entry's checksum over `[from, to)` vouches for them too.
 pub(super) fn still_applies(inode: &Inode, e: &TailEntry) -> bool {
-    inode.len == e.from && extends(&inode.extents, &e.extents)
+    e.from <= inode.len && inode.len <= e.to && extends(&inode.extents, &e.extents)
 }
 
 fn extends(old: &[Extent], grown: &[Extent]) -> bool {
