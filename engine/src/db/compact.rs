@@ -223,9 +223,14 @@ impl DbInner {
     }
 
     /// Called by the write leader before appending: slows writes while L0 is past its
-    /// slowdown trigger and holds them while it is past its stop trigger.
+    /// slowdown trigger and holds them while it is past its stop trigger. Not with
+    /// background compaction off: nothing would ever bring L0 back down, and held writes
+    /// would wait forever; that owner compacts (`Db::compact`) when it chooses.
     pub(crate) fn throttle_writes(&self) -> Result<()> {
         let o = &self.opts.compaction;
+        if !o.auto {
+            return Ok(());
+        }
         let l0 = self.current_sv().version.levels[0].len();
         if l0 < o.l0_slowdown_trigger {
             return Ok(());
