@@ -179,7 +179,7 @@ impl DbInner {
         edit: VersionEdit,
         outputs: Vec<Arc<crate::version::levels::TableFile>>,
     ) -> Result<()> {
-        let _g = self.sv_install.lock();
+        let install = self.sv_install.lock();
         let version = match self.versions.log_and_apply(edit, outputs, Vec::new()) {
             Ok(v) => v,
             Err(e) => {
@@ -196,6 +196,16 @@ impl DbInner {
             imms: cur.imms.clone(),
             version,
         });
+        drop(install);
+        // Inputs are deleted only once a later edit is durable (VersionSet); without one an
+        // idle database kept them until its next flush: after a full compaction, the data
+        // twice over on disk. As after a flush, a failure only keeps them until the next
+        // edit (or open); a failed sync still poisons, like any manifest sync.
+        if let Err(e) = self.versions.seal()
+            && !e.is_no_space()
+        {
+            self.poison(&e);
+        }
         Ok(())
     }
 
