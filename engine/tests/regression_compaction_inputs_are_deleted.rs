@@ -1,19 +1,33 @@
 //! A compaction's input tables stayed on disk until the database's next manifest edit (its
 //! next flush or compaction): an idle database that had just compacted held its data twice
-//! (found by `benches/compare`: 124.5 MB on disk after a fill whose tables held 63 MB).
+//! (found by `benches/compare`: 124.5 MB on disk after a fill whose tables held 63 MB). And
+//! a background compaction reported itself done while still holding its inputs, so
+//! `Db::compact` could return before they were deleted.
 
 use scipkv_engine::version::names::table_name;
 use scipkv_engine::{CompactionOptions, Db, Options, SyncMode};
 
 #[test]
 fn after_a_compaction_only_live_tables_are_on_disk() {
+    only_live_tables_after_compact(false);
+}
+
+/// The outcome only: whether the background compaction still holds its inputs when
+/// `compact()` returns depends on timing (a standalone fill of 1M keys measured 115 MB on
+/// disk before the fix, 63 MB after).
+#[test]
+fn after_a_background_compaction_only_live_tables_are_on_disk() {
+    only_live_tables_after_compact(true);
+}
+
+fn only_live_tables_after_compact(auto: bool) {
     let dir = tempfile::tempdir().unwrap();
     let db = Db::open(
         dir.path(),
         Options {
             sync: SyncMode::Never,
             compaction: CompactionOptions {
-                auto: false,
+                auto,
                 ..CompactionOptions::default()
             },
             ..Options::default()

@@ -65,7 +65,7 @@ impl DbInner {
             };
             let result = self.execute(&task);
             let failed = result.is_err();
-            self.finish(&task, result);
+            self.finish(task, result);
             if failed {
                 let mut c = self.compact.lock();
                 // Checked under the lock close() sets it under, or its wakeup could be missed
@@ -91,24 +91,31 @@ impl DbInner {
         Some(t)
     }
 
-    fn finish(&self, task: &Task, result: Result<()>) {
+    fn finish(&self, task: Task, result: Result<()>) {
+        let inputs: Vec<u64> = task.all_inputs().map(|f| f.meta.number).collect();
+        let level = task.level;
+        let last = task
+            .inputs
+            .iter()
+            .map(|t| &t.meta.largest)
+            .max_by(|a, b| crate::key::compare_internal(a, b))
+            .cloned();
+        // The task's references are the last ones to its inputs: dropped here, before anyone
+        // learns the compaction is done, an installed compaction's input files are already
+        // deleted when `Db::compact` returns or a writer's stall ends.
+        drop(task);
         {
             let mut c = self.compact.lock();
-            for f in task.all_inputs() {
-                c.busy.remove(&f.meta.number);
+            for n in &inputs {
+                c.busy.remove(n);
             }
             c.running -= 1;
             c.generation += 1;
             match result {
                 Ok(()) => {
                     c.error = None;
-                    if let Some(last) = task
-                        .inputs
-                        .iter()
-                        .map(|t| &t.meta.largest)
-                        .max_by(|a, b| crate::key::compare_internal(a, b))
-                    {
-                        c.cursor[task.level] = last.clone();
+                    if let Some(last) = last {
+                        c.cursor[level] = last;
                     }
                 }
                 Err(e) => {
@@ -225,7 +232,7 @@ impl DbInner {
             };
             let r = self.execute(&task);
             let err = r.as_ref().err().map(super::write::clone_error);
-            self.finish(&task, r);
+            self.finish(task, r);
             if let Some(e) = err {
                 return Err(e);
             }
