@@ -198,7 +198,12 @@ impl ScipStore {
         // declaration. Bit 4 of the kind is never set by `related`'s kinds.
         let mut family = String::new();
         for s in syms {
-            family.push_str(&format!("{}:{}{:?};", s.symbol.len(), s.symbol, s.scope));
+            push_part(&mut family, &s.symbol);
+            match s.scope {
+                // A local's scope (its document) is part of its identity.
+                Some(h) => push_part(&mut family, &format!("{h:x}")),
+                None => family.push(';'),
+            }
         }
         let key = AnswerKey {
             tenant: r.tenant_id,
