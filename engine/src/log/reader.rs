@@ -88,6 +88,10 @@ impl LogReader {
                 self.torn(0, "incomplete file header");
                 return Ok(());
             }
+            if !self.intact_record_from(1)? {
+                self.torn(0, "damaged file header in a file shorter than the header");
+                return Ok(());
+            }
             return Err(self.corruption(0, "file shorter than the log header"));
         }
         let got = self.read(0, FILE_HEADER_LEN)?;
@@ -100,6 +104,16 @@ impl LogReader {
             return Ok(());
         }
         let (head, sum) = got.split_at(16);
+        let damaged = head[..8] != MAGIC || xxh3(head).to_le_bytes() != sum;
+        // A header that fails its check inside the file's only sector, with no intact record
+        // after it, is a header write the power cut short (the last kept sector of an unsynced
+        // file may hold stale or random bytes): the file was never synced, so it holds nothing
+        // durable. A header with a valid checksum but a foreign version or kind was written
+        // whole and is never torn.
+        if damaged && self.last_sector_start() == 0 && !self.intact_record_from(1)? {
+            self.torn(0, "damaged file header in the last sector");
+            return Ok(());
+        }
         let what = if head[..8] != MAGIC {
             "bad magic: not a scipkv log".to_string()
         } else if xxh3(head).to_le_bytes() != sum {
