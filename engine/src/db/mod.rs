@@ -62,6 +62,8 @@ pub(crate) struct WalState {
     /// Bytes appended since the last fsync.
     pub dirty: bool,
     pub next_seq: SeqNo,
+    /// The group's framed records, kept between groups so a write allocates no buffer.
+    pub framed: Vec<u8>,
 }
 
 #[derive(Debug, Default)]

@@ -225,6 +225,7 @@ fn open_with(storage: Arc<dyn Storage>, opts: Options) -> Result<Db> {
             writer: wal,
             dirty: false,
             next_seq: last_seq + 1,
+            framed: Vec::new(),
         }),
         visible_seq: AtomicU64::new(last_seq),
         poisoned: AtomicBool::new(false),

@@ -684,3 +684,24 @@ fn a_failed_append_poisons_the_writer_and_leaves_a_torn_tail() {
     assert!(matches!(r.tail(), Tail::Torn { offset, .. } if *offset == good_len));
     assert_eq!(r.valid_len(), good_len);
 }
+
+#[test]
+fn records_framed_in_place_equal_framed_copies() {
+    let mut rng = Rng::seeded("records_framed_in_place_equal_framed_copies");
+    let mut copied = Vec::new();
+    let mut in_place = Vec::new();
+    for _ in 0..50 {
+        let n = rng.below(3000);
+        let payload = rng.bytes(n);
+        LogWriter::encode_record(&mut copied, &payload).unwrap();
+        LogWriter::encode_record_with(&mut in_place, |b| b.extend_from_slice(&payload)).unwrap();
+    }
+    assert_eq!(copied, in_place);
+    // An oversized payload is refused and leaves the buffer as it was.
+    let before = in_place.clone();
+    let err =
+        LogWriter::encode_record_with(&mut in_place, |b| b.resize(b.len() + MAX_RECORD_LEN + 1, 7))
+            .unwrap_err();
+    assert!(matches!(err, Error::InvalidArgument(_)), "{err}");
+    assert_eq!(in_place, before);
+}

@@ -50,6 +50,26 @@ impl LogWriter {
         Ok(())
     }
 
+    /// Like [`LogWriter::encode_record`] for a payload that `write` appends to `buf`: the
+    /// payload is produced in place behind a reserved header, so it is never copied. On an
+    /// oversized payload `buf` is left as it was.
+    pub fn encode_record_with(buf: &mut Vec<u8>, write: impl FnOnce(&mut Vec<u8>)) -> Result<()> {
+        let start = buf.len();
+        buf.extend_from_slice(&[0; RECORD_HEADER_LEN]);
+        write(buf);
+        let payload = &buf[start + RECORD_HEADER_LEN..];
+        if payload.len() > MAX_RECORD_LEN {
+            let len = payload.len();
+            buf.truncate(start);
+            return Err(Error::InvalidArgument(format!(
+                "log record of {len} bytes exceeds the limit of {MAX_RECORD_LEN}"
+            )));
+        }
+        let header = record_header(payload);
+        buf[start..start + RECORD_HEADER_LEN].copy_from_slice(&header);
+        Ok(())
+    }
+
     /// Appends bytes produced by [`LogWriter::encode_record`] (one or more whole records).
     pub fn append_encoded(&mut self, framed: &[u8]) -> Result<()> {
         self.check_usable()?;

@@ -16,18 +16,61 @@
 //! Sharded `RwLock`ed hash tables: readers of different shards never touch the same lock,
 //! and the one writer blocks only the readers of the shard it is inserting into.
 
+use std::sync::Arc;
+
 use hashbrown::HashTable;
 use parking_lot::RwLock;
 use xxhash_rust::xxh3::xxh3_64;
 
 use super::entry::MemKey;
 
-/// Power of two; the low bits of the hash pick the shard, the table uses all of it.
+/// Power of two. The shard comes from bits 32.. of the key's hash and the table hash from
+/// bits 0..32: a table indexes buckets by the low bits of its hash and filters probes by
+/// the top seven, so shard bits shared with either would be the same for every key of a
+/// shard and cluster them (taking the shard from the low bits made probes walk long runs of
+/// full buckets).
 const SHARDS: usize = 64;
+const SHARD_SHIFT: u32 = 32;
+
+/// One key's newest entry: its shared bytes, trailer and key length, and the low half of
+/// its hash, so a table grows without reading any entry (each read a cache miss) and most
+/// probes of other keys are told apart without one. 32 bytes, half a cache line.
+#[derive(Debug)]
+pub(crate) struct Slot {
+    data: Arc<[u8]>,
+    trailer: u64,
+    key_len: u32,
+    hash: u32,
+}
+
+impl Slot {
+    fn user_key(&self) -> &[u8] {
+        &self.data[..self.key_len as usize]
+    }
+
+    pub(crate) fn value(&self) -> &[u8] {
+        &self.data[self.key_len as usize..]
+    }
+
+    pub(crate) fn kind(&self) -> u8 {
+        self.trailer as u8
+    }
+
+    fn seq(&self) -> u64 {
+        self.trailer >> 8
+    }
+}
+
+/// The table's hash of a key whose 32-bit hash is `h`: multiplying by an odd constant
+/// spreads it into the top bits the table filters probes by.
+#[inline]
+fn table_hash(h: u32) -> u64 {
+    u64::from(h).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
 
 #[derive(Debug)]
 pub(crate) struct PointIndex {
-    shards: Box<[RwLock<HashTable<MemKey>>]>,
+    shards: Box<[RwLock<HashTable<Slot>>]>,
 }
 
 /// What the index says about a key at a snapshot.
@@ -47,24 +90,34 @@ impl PointIndex {
         }
     }
 
-    fn shard(&self, hash: u64) -> &RwLock<HashTable<MemKey>> {
-        &self.shards[hash as usize & (SHARDS - 1)]
+    fn shard(&self, hash: u64) -> &RwLock<HashTable<Slot>> {
+        &self.shards[(hash >> SHARD_SHIFT) as usize & (SHARDS - 1)]
     }
 
     /// Records `e` as its key's newest entry unless a newer one is already there (callers
     /// insert in sequence order, so that does not happen; the check keeps the index exact
     /// regardless).
     pub(crate) fn insert(&self, e: &MemKey) {
-        let hash = xxh3_64(e.user_key());
-        let mut t = self.shard(hash).write();
-        match t.find_mut(hash, |x| x.user_key() == e.user_key()) {
+        let full = xxh3_64(e.user_key());
+        let h = full as u32;
+        let mut t = self.shard(full).write();
+        match t.find_mut(table_hash(h), |x| {
+            x.hash == h && x.user_key() == e.user_key()
+        }) {
             Some(old) => {
                 if old.seq() < e.seq() {
-                    *old = e.clone();
+                    old.data = Arc::clone(e.data());
+                    old.trailer = e.trailer();
                 }
             }
             None => {
-                t.insert_unique(hash, e.clone(), |x| xxh3_64(x.user_key()));
+                let slot = Slot {
+                    data: Arc::clone(e.data()),
+                    trailer: e.trailer(),
+                    key_len: e.user_key().len() as u32,
+                    hash: h,
+                };
+                t.insert_unique(table_hash(h), slot, |x| table_hash(x.hash));
             }
         }
     }
@@ -75,13 +128,14 @@ impl PointIndex {
         &self,
         user_key: &[u8],
         snapshot: u64,
-        f: impl FnOnce(&MemKey) -> T,
+        f: impl FnOnce(&Slot) -> T,
     ) -> Probed<T> {
-        let hash = xxh3_64(user_key);
-        let t = self.shard(hash).read();
-        match t.find(hash, |x| x.user_key() == user_key) {
+        let full = xxh3_64(user_key);
+        let h = full as u32;
+        let t = self.shard(full).read();
+        match t.find(table_hash(h), |x| x.hash == h && x.user_key() == user_key) {
             None => Probed::Absent,
-            Some(e) if e.seq() <= snapshot => Probed::Newest(f(e)),
+            Some(x) if x.seq() <= snapshot => Probed::Newest(f(x)),
             Some(_) => Probed::TooNew,
         }
     }

@@ -24,12 +24,12 @@ use entry::{EntryKey, MemKey, Probe};
 use index::{PointIndex, Probed};
 pub use iter::MemtableIter;
 
-/// Per-entry bookkeeping beyond the counted key and value bytes (skiplist node and tower,
-/// `Arc` header, the point index's slot, allocator rounding), used only for the flush
-/// trigger. Measured with `examples/point_ops.rs`: 1M entries of 16 + 100 B took ~279 MB of
-/// resident memory, ~155 B per entry beyond the 124 B counted (before the point index and
-/// the single allocation per entry: ~211 MB, ~87 B, counted then as 64).
-const ENTRY_OVERHEAD: usize = 152;
+/// Per-entry bookkeeping beyond the counted key and value bytes (skiplist node and tower
+/// with the entry's inline key head, `Arc` header, the point index's slot, allocator
+/// rounding), used only for the flush trigger. Measured with `examples/point_ops.rs`: 1M
+/// entries of 16 + 100 B took ~295 MB of resident memory, ~171 B per entry beyond the 124 B
+/// counted (~155 B before the key head; ~87 B before the point index).
+const ENTRY_OVERHEAD: usize = 168;
 
 /// What a point lookup found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,8 +83,8 @@ impl Lookup {
 /// The lookup result of an entry. Entries come from validated batches, so the kind and any
 /// expiry prefix are sound; reading one that is not as deleted keeps this path panic-free
 /// regardless.
-fn to_lookup(e: &MemKey) -> Lookup {
-    let l = Lookup::from_entry(e.kind(), e.value().to_vec());
+fn to_lookup(kind: u8, value: &[u8]) -> Lookup {
+    let l = Lookup::from_entry(kind, value.to_vec());
     debug_assert!(l.is_some(), "malformed memtable entry");
     l.unwrap_or(Lookup::Deleted)
 }
@@ -137,7 +137,10 @@ impl Memtable {
 
     /// The newest entry of `user_key` with seqno `<= snapshot`, if any.
     pub fn get(&self, user_key: &[u8], snapshot: SeqNo) -> Option<Lookup> {
-        match self.index.probe(user_key, snapshot, to_lookup) {
+        match self
+            .index
+            .probe(user_key, snapshot, |e| to_lookup(e.kind(), e.value()))
+        {
             Probed::Absent => None,
             Probed::Newest(l) => Some(l),
             Probed::TooNew => self.get_in_skiplist(user_key, snapshot),
@@ -147,17 +150,14 @@ impl Memtable {
     /// [`Memtable::get`] by a skiplist search: reads at a snapshot older than the key's
     /// newest entry.
     fn get_in_skiplist(&self, user_key: &[u8], snapshot: SeqNo) -> Option<Lookup> {
-        let probe = Probe {
-            user_key,
-            trailer: key::pack_trailer(snapshot, key::MAX_KIND),
-        };
+        let probe = Probe::new(user_key, key::pack_trailer(snapshot, key::MAX_KIND));
         let e = self
             .map
             .lower_bound(Bound::Included(&probe as &dyn EntryKey))?;
         if e.key().user_key() != user_key {
             return None;
         }
-        Some(to_lookup(e.key()))
+        Some(to_lookup(e.key().kind(), e.key().value()))
     }
 
     /// Approximate memory used, for the flush trigger.
