@@ -157,7 +157,7 @@ impl RecordSink for WriteBatch {
 /// End of a symbol's posting list in [`write_document`]'s linked lists.
 const END: u32 = u32::MAX;
 
-/// Puts every record of `doc` under `hash`, the header last. `external` marks a batch of
+/// Puts every record of `doc` under `hash`, the symbol list first and the header last. `external` marks a batch of
 /// external symbols: no workspace-search names, no path.
 pub fn write_document(
     keys: &Keys,
@@ -169,6 +169,13 @@ pub fn write_document(
     let order = sorted_order(doc);
     let occ = |i: u32| &doc.occurrences[i as usize];
     let infos = infos_by_symbol(&doc.symbols);
+    let mut info_syms: Vec<&str> = infos.keys().copied().collect();
+    info_syms.sort_unstable();
+
+    // The symbol list first, for every document (even empty): records reach the engine in
+    // order, so any record of a document that a crashed or failed upload left without its
+    // header implies this one, from which GC finds and sweeps the rest.
+    out.put(keys.info_list(hash), encode_list(&info_syms))?;
 
     // Chunks, keyed by the running maximum end line.
     let mut max_end = 0u32;
@@ -255,8 +262,6 @@ pub fn write_document(
     drop((list, defs, next, lists));
 
     // Symbol information, the reverse relationship index and workspace-search names.
-    let mut info_syms: Vec<&str> = infos.keys().copied().collect();
-    info_syms.sort_unstable();
     for sym in &info_syms {
         let info = infos[sym];
         out.put(keys.symbol_doc(tag::INFO, sym, hash), encode_info(info))?;
@@ -278,9 +283,6 @@ pub fn write_document(
             keys.name(&name.to_lowercase(), sym, hash),
             encode_name(0, &name),
         )?;
-    }
-    if !info_syms.is_empty() {
-        out.put(keys.info_list(hash), encode_list(&info_syms))?;
     }
     if !outline.is_empty() {
         out.put(keys.outline(hash), encode_outline(&outline))?;

@@ -144,11 +144,33 @@ impl ScipStore {
                 continue;
             }
             let header = decode(&k, &v, Header::decode)?;
-            for key in self.document_keys(&keys, hash, &header)? {
+            for key in self.document_keys(&keys, hash, Some(&header))? {
                 b.delete(key);
                 summary.keys_deleted += 1;
             }
             summary.documents_deleted += 1;
+            if b.len() >= SWEEP_BATCH_KEYS {
+                self.db.write(std::mem::take(&mut b))?;
+            }
+        }
+        self.db.write(b)?;
+
+        // Partial documents: a symbol list without a header is what a crashed or failed
+        // upload left of a document it was writing (the list is written first, the header
+        // last). Nothing published references it: publish needs every document whole.
+        let list_prefix = keys.tag(tag::INFO_LIST);
+        let mut b = WriteBatch::new();
+        for kv in self.db.scan_prefix(&list_prefix) {
+            let (k, _) = kv?;
+            let (hash, _) = take_hash(&k[list_prefix.len()..]).ok_or_else(|| bad_key(&k))?;
+            if live.contains(&hash) || self.db.get(keys.header(hash))?.is_some() {
+                continue;
+            }
+            for key in self.document_keys(&keys, hash, None)? {
+                b.delete(key);
+                summary.keys_deleted += 1;
+            }
+            summary.partial_documents_deleted += 1;
             if b.len() >= SWEEP_BATCH_KEYS {
                 self.db.write(std::mem::take(&mut b))?;
             }
@@ -173,13 +195,32 @@ impl ScipStore {
     }
 
     /// Every key `write_document` wrote for `hash`, derived from the stored records.
+    /// Without a header (a partial document) it is unknown whether the records are a
+    /// document's or an external batch's, so its search names are deleted only where they
+    /// exist.
     fn document_keys(
         &self,
         keys: &Keys,
         hash: DocHash,
-        header: &Header,
+        header: Option<&Header>,
     ) -> StoreResult<Vec<Vec<u8>>> {
-        let mut out = vec![keys.header(hash)];
+        let mut out = Vec::new();
+        if header.is_some() {
+            out.push(keys.header(hash));
+        }
+        let is_document = header.map(|h| !h.path.is_empty());
+        let push_name = |out: &mut Vec<Vec<u8>>, key: Vec<u8>| -> StoreResult<()> {
+            match is_document {
+                Some(true) => out.push(key),
+                Some(false) => {}
+                None => {
+                    if self.db.get(&key)?.is_some() {
+                        out.push(key);
+                    }
+                }
+            }
+            Ok(())
+        };
         for k in [keys.outline(hash), keys.diagnostics(hash)] {
             if self.db.get(&k)?.is_some() {
                 out.push(k);
@@ -206,20 +247,22 @@ impl ScipStore {
             }
         }
         let lk = keys.info_list(hash);
+        // Stores written before the list came first hold it only for documents with
+        // symbol information.
         let with_info = match self.db.get(&lk)? {
-            Some(v) => decode(&lk, &v, decode_list)?,
-            None => Vec::new(),
+            Some(v) => Some(decode(&lk, &v, decode_list)?),
+            None => None,
         };
-        if !header.path.is_empty() {
-            let listed: HashSet<&str> = with_info.iter().map(String::as_str).collect();
+        {
+            let listed: HashSet<&str> = with_info.iter().flatten().map(String::as_str).collect();
             for s in &defined {
                 if !is_local(s) && !listed.contains(s.as_str()) {
                     let name = symbol_name(s, None);
-                    out.push(keys.name(&name.to_lowercase(), s, hash));
+                    push_name(&mut out, keys.name(&name.to_lowercase(), s, hash))?;
                 }
             }
         }
-        if !with_info.is_empty() {
+        if let Some(with_info) = with_info {
             for sym in with_info {
                 let ik = keys.symbol_doc(tag::INFO, &sym, hash);
                 let Some(iv) = self.db.get(&ik)? else {
@@ -229,9 +272,9 @@ impl ScipStore {
                 for (target, _) in merged_relationships(&info) {
                     out.push(keys.reverse(target, hash, &sym));
                 }
-                if !header.path.is_empty() && !is_local(&sym) {
+                if !is_local(&sym) {
                     let name = symbol_name(&sym, Some(&info));
-                    out.push(keys.name(&name.to_lowercase(), &sym, hash));
+                    push_name(&mut out, keys.name(&name.to_lowercase(), &sym, hash))?;
                 }
                 out.push(ik);
             }
@@ -245,5 +288,120 @@ fn bad_key(k: &[u8]) -> StoreError {
     StoreError::Corrupt {
         key: k.escape_ascii().to_string(),
         what: "malformed key".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use prost::Message;
+
+    use super::*;
+    use crate::scip::docview::DocumentView;
+    use crate::scip::proto::{Occurrence, Relationship, SymbolInformation};
+    use crate::scip::store::docwrite::{RecordSink, document_hash, payload_hash, write_document};
+    use crate::scip::tests::fixture;
+
+    struct Collect(Vec<(Vec<u8>, Vec<u8>)>);
+
+    impl RecordSink for Collect {
+        fn put(&mut self, key: Vec<u8>, value: Vec<u8>) -> StoreResult<()> {
+            self.0.push((key, value));
+            Ok(())
+        }
+    }
+
+    fn live_keys(store: &ScipStore) -> BTreeSet<Vec<u8>> {
+        store
+            .db()
+            .iter::<&[u8]>(..)
+            .map(|kv| kv.unwrap().0)
+            .collect()
+    }
+
+    /// A document with many symbols, relationships and definitions, so its records span
+    /// every kind `write_document` writes.
+    fn big_document() -> crate::scip::proto::Document {
+        let mut d = fixture::document(7);
+        d.relative_path = "src/big.ts".into();
+        for i in 0..40 {
+            let sym = format!("scip-test npm p 1.0 src/big.ts/g{i}().");
+            d.occurrences.push(Occurrence {
+                range: vec![100 + i, 2, 9],
+                symbol: sym.clone(),
+                symbol_roles: if i % 2 == 0 { 0x1 } else { 0 },
+                ..Default::default()
+            });
+            if i % 3 == 0 {
+                d.symbols.push(SymbolInformation {
+                    symbol: sym,
+                    display_name: format!("g{i}"),
+                    relationships: vec![Relationship {
+                        symbol: format!("scip-test npm p 1.0 src/base.ts/B{i}#."),
+                        is_implementation: true,
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                });
+            }
+        }
+        d
+    }
+
+    /// A crash or failure between two batches of one document leaves a prefix of its
+    /// records without a header; GC must find and delete every one of them, whatever the
+    /// cut, and nothing else.
+    #[test]
+    fn gc_sweeps_every_prefix_of_a_partly_written_document() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ScipStore::open(dir.path()).unwrap();
+        store
+            .ingest("t", "p", "v1", &fixture::encoded()[..])
+            .unwrap();
+        let before = live_keys(&store);
+        let keys = Keys::new("t");
+
+        let doc = big_document().encode_to_vec();
+        let view = DocumentView::decode(&doc, 0).unwrap();
+        let mut records = Collect(Vec::new());
+        write_document(&keys, payload_hash(&doc), &view, false, &mut records).unwrap();
+        let symbols = vec![fixture::external(), big_document().symbols[1].clone()];
+        let external = crate::scip::proto::Document {
+            symbols: symbols.clone(),
+            ..Default::default()
+        };
+        let mut ext_records = Collect(Vec::new());
+        write_document(
+            &keys,
+            document_hash(&external),
+            &DocumentView::from_symbols(symbols),
+            true,
+            &mut ext_records,
+        )
+        .unwrap();
+
+        for records in [&records.0, &ext_records.0] {
+            let n = records.len();
+            assert!(n >= 4, "{n} records");
+            // The last record is the header: every shorter prefix is a partial document.
+            for cut in 1..n {
+                let mut b = WriteBatch::new();
+                for (k, v) in &records[..cut] {
+                    b.put(k, v);
+                }
+                store.db().write(b).unwrap();
+                let gc = store.gc("t").unwrap();
+                assert_eq!(gc.partial_documents_deleted, 1, "cut {cut} of {n}: {gc:?}");
+                assert_eq!(gc.documents_deleted, 0, "cut {cut}: {gc:?}");
+                assert_eq!(
+                    live_keys(&store),
+                    before,
+                    "cut {cut} of {n} left keys behind"
+                );
+            }
+        }
+        // The published upload still answers.
+        assert_eq!(store.gc("t").unwrap(), GcSummary::default());
     }
 }

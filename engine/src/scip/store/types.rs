@@ -134,4 +134,6 @@ pub struct GcSummary {
     pub documents_deleted: u64,
     pub keys_deleted: u64,
     pub stale_uploads_deleted: u64,
+    /// Documents a crashed or failed upload left partly written (no header), swept.
+    pub partial_documents_deleted: u64,
 }

@@ -2,7 +2,7 @@
 
 mod bad_input;
 mod docview;
-mod fixture;
+pub(crate) mod fixture;
 mod reader;
 mod real_data;
 pub(crate) mod seed;
