@@ -136,6 +136,10 @@ impl DbInner {
     fn lead_group(&self, me: &Arc<Writer>) -> Result<()> {
         let mut scratch = self.writers.scratch.lock();
         let Scratch { group, reqs } = &mut *scratch;
+        // Empty after every group; cleared anyway so a group that unwound cannot leak
+        // into the next.
+        group.clear();
+        reqs.clear();
         {
             let q = self.writers.q.lock();
             let mut bytes = 0usize;
