@@ -98,18 +98,7 @@ fn open_with(storage: Arc<dyn Storage>, opts: Options) -> Result<Db> {
             (version, m.next_file, m.log_number, m.last_seqno)
         }
         None => {
-            if files.iter().any(|f| {
-                matches!(
-                    parse_file_name(f),
-                    Some(FileKind::Table(_) | FileKind::Wal(_) | FileKind::Manifest(_))
-                )
-            }) {
-                return Err(Error::corruption(
-                    "CURRENT",
-                    0,
-                    "missing, but the directory holds tables, logs or manifests",
-                ));
-            }
+            check_interrupted_creation(&*storage, &files)?;
             if !opts.create_if_missing {
                 return Err(Error::InvalidArgument(
                     "no database and create_if_missing is off".into(),
@@ -322,6 +311,37 @@ fn open_tables(
         edit.new_tables.push((*level, meta.clone()));
     }
     Version::empty().apply(&edit, &added)
+}
+
+/// Without CURRENT, the directory may still hold what a crash inside the first open left:
+/// CURRENT is written last, so its WAL segment and manifest can exist without it. Nothing
+/// was ever acknowledged then (writes start after open returns), so that is a new database
+/// and the leftovers go as obsolete files. A table, or a WAL segment holding a record, means
+/// an existing database lost its CURRENT: `Corruption`, never a silent fresh start.
+fn check_interrupted_creation(storage: &dyn Storage, files: &[String]) -> Result<()> {
+    let lost = |what: String| {
+        Err(Error::corruption(
+            "CURRENT",
+            0,
+            format!("missing, but {what}"),
+        ))
+    };
+    for f in files {
+        match parse_file_name(f) {
+            Some(FileKind::Table(_)) => {
+                return lost(format!("the directory holds table {f}"));
+            }
+            Some(FileKind::Wal(_))
+                if LogReader::open(storage, f, LogKind::Wal)?
+                    .next_record()?
+                    .is_some() =>
+            {
+                return lost(format!("WAL segment {f} holds writes"));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// Deletes every engine file the live manifest does not need: old WAL segments, old
