@@ -71,8 +71,9 @@ fn an_all_zero_segment_before_the_live_one_is_skipped() {
     check(&[0u8; 4096]);
 }
 
-#[test]
-fn a_headerless_last_segment_is_still_a_torn_tail() {
+/// A database holding `a = 1`, with `leftover` written as the segment after its live one.
+/// Returns the directory and the leftover's name.
+fn with_leftover_last(leftover: &[u8]) -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
     {
         let db = Db::open(dir.path(), opts()).unwrap();
@@ -81,13 +82,24 @@ fn a_headerless_last_segment_is_still_a_torn_tail() {
     }
     let (n, _) = wal_segments(dir.path()).last().cloned().unwrap();
     let name = format!("{:06}.wal", n + 1);
-    std::fs::write(dir.path().join(&name), b"").unwrap();
+    std::fs::write(dir.path().join(&name), leftover).unwrap();
+    (dir, name)
+}
+
+/// A leftover without durable data as the *last* segment: a torn tail, nothing skipped.
+fn check_torn_last(leftover: &[u8]) {
+    let (dir, name) = with_leftover_last(leftover);
     let db = Db::open(dir.path(), opts()).unwrap();
     let info = db.recovery_info().clone();
     assert_eq!(info.headerless_wal_segments_skipped, 0, "{info:?}");
     assert_eq!(info.torn_tail, Some((name, 0)), "{info:?}");
     assert_eq!(db.get("a").unwrap().as_deref(), Some(&b"1"[..]));
     db.close().unwrap();
+}
+
+#[test]
+fn a_headerless_last_segment_is_still_a_torn_tail() {
+    check_torn_last(b"");
 }
 
 /// A new segment's header that a power loss left partly stale or random (its directory entry
@@ -115,36 +127,12 @@ fn a_garbled_header_segment_before_the_live_one_is_skipped() {
 
 #[test]
 fn a_garbled_header_last_segment_is_a_torn_tail() {
-    let dir = tempfile::tempdir().unwrap();
-    {
-        let db = Db::open(dir.path(), opts()).unwrap();
-        db.put("a", "1").unwrap();
-        db.close().unwrap();
-    }
-    let (n, _) = wal_segments(dir.path()).last().cloned().unwrap();
-    let name = format!("{:06}.wal", n + 1);
-    std::fs::write(dir.path().join(&name), garbled_header(300)).unwrap();
-    let db = Db::open(dir.path(), opts()).unwrap();
-    let info = db.recovery_info().clone();
-    assert_eq!(info.torn_tail, Some((name, 0)), "{info:?}");
-    assert_eq!(db.get("a").unwrap().as_deref(), Some(&b"1"[..]));
-    db.close().unwrap();
+    check_torn_last(&garbled_header(300));
 }
 
 #[test]
 fn a_garbled_header_beyond_one_sector_is_corruption() {
-    let dir = tempfile::tempdir().unwrap();
-    {
-        let db = Db::open(dir.path(), opts()).unwrap();
-        db.put("a", "1").unwrap();
-        db.close().unwrap();
-    }
-    let (n, _) = wal_segments(dir.path()).last().cloned().unwrap();
-    std::fs::write(
-        dir.path().join(format!("{:06}.wal", n + 1)),
-        garbled_header(513),
-    )
-    .unwrap();
+    let (dir, _) = with_leftover_last(&garbled_header(513));
     match Db::open(dir.path(), opts()) {
         Err(scipkv_engine::Error::Corruption { offset: 0, .. }) => {}
         other => panic!("expected corruption at 0, got {:?}", other.map(|_| ())),

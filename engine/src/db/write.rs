@@ -162,10 +162,9 @@ impl DbInner {
 
         let mut q = self.writers.q.lock();
         for w in group.drain(..) {
-            let w = &w;
             let front = q.pop_front();
-            debug_assert!(front.is_some_and(|f| Arc::ptr_eq(&f, w)));
-            if !Arc::ptr_eq(w, me) {
+            debug_assert!(front.is_some_and(|f| Arc::ptr_eq(&f, &w)));
+            if !Arc::ptr_eq(&w, me) {
                 *w.slot.lock() = Slot::Done(clone_result(&result));
                 w.cv.notify_one();
             }

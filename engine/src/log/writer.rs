@@ -38,16 +38,12 @@ impl LogWriter {
     /// commit can frame many records into one buffer and write them with one call to
     /// [`LogWriter::append_encoded`].
     pub fn encode_record(buf: &mut Vec<u8>, payload: &[u8]) -> Result<()> {
+        // Checked before copying, so a huge payload is never copied only to be refused.
         if payload.len() > MAX_RECORD_LEN {
-            return Err(Error::InvalidArgument(format!(
-                "log record of {} bytes exceeds the limit of {MAX_RECORD_LEN}",
-                payload.len()
-            )));
+            return Err(too_long(payload.len()));
         }
         buf.reserve(RECORD_HEADER_LEN + payload.len());
-        buf.extend_from_slice(&record_header(payload));
-        buf.extend_from_slice(payload);
-        Ok(())
+        Self::encode_record_with(buf, |b| b.extend_from_slice(payload))
     }
 
     /// Like [`LogWriter::encode_record`] for a payload that `write` appends to `buf`: the
@@ -61,9 +57,7 @@ impl LogWriter {
         if payload.len() > MAX_RECORD_LEN {
             let len = payload.len();
             buf.truncate(start);
-            return Err(Error::InvalidArgument(format!(
-                "log record of {len} bytes exceeds the limit of {MAX_RECORD_LEN}"
-            )));
+            return Err(too_long(len));
         }
         let header = record_header(payload);
         buf[start..start + RECORD_HEADER_LEN].copy_from_slice(&header);
@@ -145,4 +139,10 @@ impl LogWriter {
             None => Ok(()),
         }
     }
+}
+
+fn too_long(len: usize) -> Error {
+    Error::InvalidArgument(format!(
+        "log record of {len} bytes exceeds the limit of {MAX_RECORD_LEN}"
+    ))
 }

@@ -123,10 +123,6 @@ impl MemKey {
         &self.data
     }
 
-    pub(crate) fn trailer(&self) -> u64 {
-        self.trailer
-    }
-
     /// Appends the internal key (user key ++ trailer, the engine's encoding) to `buf`.
     pub(crate) fn append_internal_key(&self, buf: &mut Vec<u8>) {
         buf.extend_from_slice(self.user_key());

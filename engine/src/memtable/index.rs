@@ -22,7 +22,7 @@ use hashbrown::HashTable;
 use parking_lot::RwLock;
 use xxhash_rust::xxh3::xxh3_64;
 
-use super::entry::MemKey;
+use super::entry::{EntryKey, MemKey};
 
 /// Power of two. The shard comes from bits 32.. of the key's hash and the table hash from
 /// bits 0..32: a table indexes buckets by the low bits of its hash and filters probes by

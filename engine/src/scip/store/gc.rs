@@ -144,42 +144,48 @@ impl ScipStore {
                 continue;
             }
             let header = decode(&k, &v, Header::decode)?;
-            for key in self.document_keys(&keys, hash, Some(&header))? {
-                b.delete(key);
-                summary.keys_deleted += 1;
-            }
+            let dead = self.document_keys(&keys, hash, Some(&header))?;
+            self.delete_swept(&mut b, dead, &mut summary.keys_deleted)?;
             summary.documents_deleted += 1;
-            if b.len() >= SWEEP_BATCH_KEYS {
-                self.db.write(std::mem::take(&mut b))?;
-            }
         }
-        self.db.write(b)?;
+        self.db.write(std::mem::take(&mut b))?;
 
         // Partial documents: a symbol list without a header is what a crashed or failed
         // upload left of a document it was writing (the list is written first, the header
         // last). Nothing published references it: publish needs every document whole.
         let list_prefix = keys.tag(tag::INFO_LIST);
-        let mut b = WriteBatch::new();
         for kv in self.db.scan_prefix(&list_prefix) {
             let (k, _) = kv?;
             let (hash, _) = take_hash(&k[list_prefix.len()..]).ok_or_else(|| bad_key(&k))?;
             if live.contains(&hash) || self.db.get(keys.header(hash))?.is_some() {
                 continue;
             }
-            for key in self.document_keys(&keys, hash, None)? {
-                b.delete(key);
-                summary.keys_deleted += 1;
-            }
+            let dead = self.document_keys(&keys, hash, None)?;
+            self.delete_swept(&mut b, dead, &mut summary.keys_deleted)?;
             summary.partial_documents_deleted += 1;
-            if b.len() >= SWEEP_BATCH_KEYS {
-                self.db.write(std::mem::take(&mut b))?;
-            }
         }
         self.db.write(b)?;
         // GC changes no `UPLOAD` or `PACKAGE` record today; advancing the generation anyway
         // keeps cached provider lists safe if it ever does.
         self.meta_lock.bump();
         Ok(summary)
+    }
+
+    /// Adds one swept document's keys to `b`, writing it out once it is large.
+    fn delete_swept(
+        &self,
+        b: &mut WriteBatch,
+        dead: Vec<Vec<u8>>,
+        deleted: &mut u64,
+    ) -> StoreResult<()> {
+        *deleted += dead.len() as u64;
+        for key in dead {
+            b.delete(key);
+        }
+        if b.len() >= SWEEP_BATCH_KEYS {
+            self.db.write(std::mem::take(b))?;
+        }
+        Ok(())
     }
 
     /// Deletes a leftover upload's manifest and pending marker.
