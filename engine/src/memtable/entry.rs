@@ -1,24 +1,21 @@
 //! One memtable entry and the order the skiplist keeps entries in.
 //!
-//! An entry is one allocation holding the user key and the value back to back, plus the
-//! trailer `(seqno << 8) | kind` as a number. Keeping the trailer out of the bytes lets a
-//! comparison be one bytewise compare of user keys and, only on a tie, one integer compare,
-//! with no trailer decoding; one allocation instead of a key box and a value box halves the
-//! allocator work of an insert. The same `Arc` is shared with the point-lookup index.
+//! An entry's user key and value sit back to back in the memtable's arena
+//! (`arena.rs`), with the trailer `(seqno << 8) | kind` kept as a number. Keeping the
+//! trailer out of the bytes lets a comparison be one bytewise compare of user keys and,
+//! only on a tie, one integer compare, with no trailer decoding. The point-lookup index
+//! shares the same bytes.
 //!
 //! Probes ([`Probe`]) borrow the caller's user key, so a seek allocates nothing: the
 //! skiplist searches by `dyn EntryKey`, which both an entry and a probe are.
 
 use std::borrow::Borrow;
 use std::cmp::Ordering;
-use std::sync::Arc;
 
+use super::arena::{Arena, EntryBytes};
 use crate::key::{self, SeqNo, TRAILER_LEN};
 
 const _: () = assert!(key::MAX_KEY_LEN <= u32::MAX as usize);
-
-/// Entries up to this many bytes (user key + value) are assembled on the stack.
-const STACK_ENTRY: usize = 512;
 
 /// Bytes of the user key kept inline in every entry and probe (see [`Head`]).
 const HEAD_LEN: usize = 16;
@@ -64,35 +61,21 @@ impl Head {
     }
 }
 
-/// The memtable's key type: user key ++ value in one shared allocation.
-#[derive(Debug, Clone)]
+/// The memtable's key type: user key ++ value in the memtable's arena. Valid only while
+/// that memtable lives; it never leaves it (see [`EntryBytes`]).
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct MemKey {
     /// User key followed by the value.
-    data: Arc<[u8]>,
+    data: EntryBytes,
     trailer: u64,
     head: Head,
 }
 
 impl MemKey {
-    pub(crate) fn new(user_key: &[u8], trailer: u64, value: &[u8]) -> MemKey {
-        // `Arc<[u8]>::from(&[u8])` is one allocation and one memcpy; collecting an iterator
-        // into it copied byte by byte (~1,800 instructions for a 116-byte entry). Small
-        // entries are assembled on the stack, larger ones (where the copy dominates anyway)
-        // in a temporary vector.
-        let n = user_key.len() + value.len();
-        let data: Arc<[u8]> = if n <= STACK_ENTRY {
-            let mut buf = [0u8; STACK_ENTRY];
-            buf[..user_key.len()].copy_from_slice(user_key);
-            buf[user_key.len()..n].copy_from_slice(value);
-            Arc::from(&buf[..n])
-        } else {
-            let mut buf = Vec::with_capacity(n);
-            buf.extend_from_slice(user_key);
-            buf.extend_from_slice(value);
-            Arc::from(buf)
-        };
+    /// Copies the entry into `arena`.
+    pub(crate) fn new(arena: &Arena, user_key: &[u8], trailer: u64, value: &[u8]) -> MemKey {
         MemKey {
-            data,
+            data: arena.copy(&[user_key, value]),
             trailer,
             head: Head::of(user_key),
         }
@@ -100,12 +83,12 @@ impl MemKey {
 
     #[inline]
     pub(crate) fn user_key(&self) -> &[u8] {
-        &self.data[..self.head.len as usize]
+        &self.data.as_slice()[..self.head.len as usize]
     }
 
     #[inline]
     pub(crate) fn value(&self) -> &[u8] {
-        &self.data[self.head.len as usize..]
+        &self.data.as_slice()[self.head.len as usize..]
     }
 
     #[inline]
@@ -118,9 +101,9 @@ impl MemKey {
         self.trailer as u8
     }
 
-    /// The entry's shared bytes, for the point index's slot (which keeps no head).
-    pub(crate) fn data(&self) -> &Arc<[u8]> {
-        &self.data
+    /// The entry's bytes, for the point index's slot (which keeps no head).
+    pub(crate) fn data(&self) -> EntryBytes {
+        self.data
     }
 
     /// Appends the internal key (user key ++ trailer, the engine's encoding) to `buf`.
@@ -167,7 +150,7 @@ impl<'a> Probe<'a> {
 pub(crate) trait EntryKey {
     fn head(&self) -> &Head;
     fn trailer(&self) -> u64;
-    /// The whole user key; for an entry this reads its second allocation.
+    /// The whole user key; for an entry this reads its bytes in the arena.
     fn user_key_bytes(&self) -> &[u8];
 }
 
@@ -276,11 +259,12 @@ mod tests {
                 .collect();
             keys.push((k, rng.below(4) as u64));
         }
+        let arena = Arena::default();
         for (a, sa) in &keys {
-            let ea = MemKey::new(a, key::pack_trailer(*sa, Kind::Put as u8), b"v");
+            let ea = MemKey::new(&arena, a, key::pack_trailer(*sa, Kind::Put as u8), b"v");
             let ia = make_internal_key(a, *sa, Kind::Put as u8);
             for (b, sb) in &keys {
-                let eb = MemKey::new(b, key::pack_trailer(*sb, Kind::Put as u8), b"");
+                let eb = MemKey::new(&arena, b, key::pack_trailer(*sb, Kind::Put as u8), b"");
                 let pb = Probe::new(b, key::pack_trailer(*sb, Kind::Put as u8));
                 let want = compare_internal(&ia, &make_internal_key(b, *sb, Kind::Put as u8));
                 assert_eq!(ea.cmp(&eb), want, "{a:?}@{sa} vs {b:?}@{sb}");

@@ -16,12 +16,11 @@
 //! Sharded `RwLock`ed hash tables: readers of different shards never touch the same lock,
 //! and the one writer blocks only the readers of the shard it is inserting into.
 
-use std::sync::Arc;
-
 use hashbrown::HashTable;
 use parking_lot::RwLock;
 use xxhash_rust::xxh3::xxh3_64;
 
+use super::arena::EntryBytes;
 use super::entry::{EntryKey, MemKey};
 
 /// Power of two. The shard comes from bits 32.. of the key's hash and the table hash from
@@ -32,24 +31,26 @@ use super::entry::{EntryKey, MemKey};
 const SHARDS: usize = 64;
 const SHARD_SHIFT: u32 = 32;
 
-/// One key's newest entry: its shared bytes, trailer and key length, and the low half of
+/// One key's newest entry: its bytes in the memtable's arena, trailer and key length, and the low half of
 /// its hash, so a table grows without reading any entry (each read a cache miss) and most
 /// probes of other keys are told apart without one. 32 bytes, half a cache line.
 #[derive(Debug)]
 pub(crate) struct Slot {
-    data: Arc<[u8]>,
+    data: EntryBytes,
     trailer: u64,
     key_len: u32,
     hash: u32,
 }
 
+const _: () = assert!(std::mem::size_of::<Slot>() == 32);
+
 impl Slot {
     fn user_key(&self) -> &[u8] {
-        &self.data[..self.key_len as usize]
+        &self.data.as_slice()[..self.key_len as usize]
     }
 
     pub(crate) fn value(&self) -> &[u8] {
-        &self.data[self.key_len as usize..]
+        &self.data.as_slice()[self.key_len as usize..]
     }
 
     pub(crate) fn kind(&self) -> u8 {
@@ -106,13 +107,13 @@ impl PointIndex {
         }) {
             Some(old) => {
                 if old.seq() < e.seq() {
-                    old.data = Arc::clone(e.data());
+                    old.data = e.data();
                     old.trailer = e.trailer();
                 }
             }
             None => {
                 let slot = Slot {
-                    data: Arc::clone(e.data()),
+                    data: e.data(),
                     trailer: e.trailer(),
                     key_len: e.user_key().len() as u32,
                     hash: h,

@@ -16,20 +16,22 @@ use crossbeam_skiplist::SkipMap;
 
 use crate::key::{self, Kind, SeqNo};
 
+mod arena;
 mod entry;
 mod index;
 mod iter;
 
+use arena::Arena;
 use entry::{EntryKey, MemKey, Probe};
 use index::{PointIndex, Probed};
 pub use iter::MemtableIter;
 
 /// Per-entry bookkeeping beyond the counted key and value bytes (skiplist node and tower
-/// with the entry's inline key head, `Arc` header, the point index's slot, allocator
-/// rounding), used only for the flush trigger. Measured with `examples/point_ops.rs`: 1M
-/// entries of 16 + 100 B took ~295 MB of resident memory, ~171 B per entry beyond the 124 B
-/// counted (~155 B before the key head; ~87 B before the point index).
-const ENTRY_OVERHEAD: usize = 168;
+/// with the entry's inline key head, the point index's slot, allocator rounding), used
+/// only for the flush trigger. Measured with `examples/point_ops.rs`: 1M entries of
+/// 16 + 100 B took ~274 MB of resident memory, ~150 B per entry beyond the 124 B counted
+/// (~171 B when each entry was its own `Arc` allocation, before the arena).
+const ENTRY_OVERHEAD: usize = 152;
 
 /// What a point lookup found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,8 +104,10 @@ pub fn is_expired(expires_at_ms: u64, now_ms: u64) -> bool {
 /// point reads with one hash probe (see `index.rs`).
 #[derive(Debug)]
 pub struct Memtable {
+    // The skiplist and the index hold views into `arena` (dropping them reads none).
     map: SkipMap<MemKey, ()>,
     index: PointIndex,
+    arena: Arena,
     bytes: AtomicUsize,
     wal_number: u64,
 }
@@ -114,6 +118,7 @@ impl Memtable {
         Memtable {
             map: SkipMap::new(),
             index: PointIndex::new(),
+            arena: Arena::default(),
             bytes: AtomicUsize::new(0),
             wal_number,
         }
@@ -128,10 +133,10 @@ impl Memtable {
     /// Entries must be inserted in seqno order (the write path and recovery do), which is
     /// what keeps the point index's newest entry per key exact.
     pub fn insert(&self, user_key: &[u8], seq: SeqNo, kind: u8, value: &[u8]) {
-        let e = MemKey::new(user_key, key::pack_trailer(seq, kind), value);
+        let e = MemKey::new(&self.arena, user_key, key::pack_trailer(seq, kind), value);
         self.bytes
             .fetch_add(e.encoded_len() + ENTRY_OVERHEAD, AtomicOrdering::Relaxed);
-        self.map.insert(e.clone(), ());
+        self.map.insert(e, ());
         self.index.insert(&e);
     }
 
