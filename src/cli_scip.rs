@@ -149,6 +149,21 @@ fn json(v: &impl Serialize) -> Result<String, StoreError> {
     scip_api::to_json(v, true)
 }
 
+/// An upload allocates and frees large buffers (documents, write batches) over and over.
+/// mimalloc backs its memory with transparent huge pages and hands freed pages back to the
+/// OS, so reusing them faulted in and zeroed whole 2 MiB pages again: ~25% of `scipkv
+/// ingest`'s CPU was the kernel's `clear_page_erms` (`perf record`), and with ordinary pages
+/// the command takes ~15% less CPU (benches/RESULTS.md §SCIP). Only this short-lived command
+/// opts out; the server keeps the system's setting.
+fn without_transparent_huge_pages() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: PR_SET_THP_DISABLE takes plain integers and touches no memory of ours; if it
+    // fails (an old kernel) huge pages stay on, which is only slower.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
+}
+
 fn open(a: &StoreArgs) -> Result<ScipStore, StoreError> {
     ScipStore::open(&a.data)
 }
@@ -174,6 +189,7 @@ fn execute(cmd: ScipCommand) -> Result<String, StoreError> {
 }
 
 fn ingest(a: IngestArgs) -> Result<String, StoreError> {
+    without_transparent_huge_pages();
     let file = File::open(&a.file).map_err(|e| {
         StoreError::InvalidArgument(format!("cannot open {}: {e}", a.file.display()))
     })?;

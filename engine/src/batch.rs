@@ -96,6 +96,18 @@ impl WriteBatch {
     }
 
     /// Appends an operation whose value is already in stored form (an op of another batch).
+    /// Orders the operations by key. The sort is stable, so each key's operations keep
+    /// their order and the batch means exactly what it did (ops on different keys
+    /// commute, and a later op on a key still wins). A bulk loader calls it for speed:
+    /// applied in key order, consecutive memtable inserts follow nearly the same skiplist
+    /// path, which is then in cache, where inserts in arbitrary order miss at most levels.
+    pub fn sort_by_key(&mut self) {
+        let data = &self.data;
+        self.ops.sort_by(|a, b| {
+            data[a.start..a.start + a.key_len].cmp(&data[b.start..b.start + b.key_len])
+        });
+    }
+
     pub(crate) fn push_op(&mut self, op: &BatchOp<'_>) {
         self.push(op.kind, op.key, op.value);
     }
@@ -406,6 +418,46 @@ mod tests {
         assert!(b.is_empty());
         assert_eq!(b.iter().count(), 0);
         assert_eq!(b.approximate_size(), PAYLOAD_HEADER_LEN);
+    }
+
+    /// Sorting must not change what a batch does: each key's operations keep their order
+    /// (so the last one still wins), keys come out ascending, sizes are unchanged.
+    #[test]
+    fn sorting_by_key_keeps_each_keys_operations_in_order() {
+        let mut rng = Rng::seeded("sorting_by_key_keeps_each_keys_operations_in_order");
+        for _ in 0..500 {
+            let mut b = WriteBatch::new();
+            for i in 0..rng.below(40) {
+                // Few distinct keys, so most batches repeat some.
+                let key = [b'k', rng.below(6) as u8];
+                match rng.below(3) {
+                    0 => b.delete(key),
+                    1 => b.put_with_expiry(key, i.to_string(), 7),
+                    _ => b.put(key, i.to_string()),
+                }
+            }
+            let per_key = |b: &WriteBatch| {
+                let mut m: std::collections::BTreeMap<Vec<u8>, Vec<(Kind, Vec<u8>)>> =
+                    Default::default();
+                for op in b.iter() {
+                    m.entry(op.key.to_vec())
+                        .or_default()
+                        .push((op.kind, op.value.to_vec()));
+                }
+                m
+            };
+            let (before, size) = (per_key(&b), b.approximate_size());
+            b.sort_by_key();
+            let keys: Vec<&[u8]> = b.iter().map(|op| op.key).collect();
+            assert!(keys.windows(2).all(|w| w[0] <= w[1]), "{keys:?}");
+            assert_eq!(per_key(&b), before);
+            assert_eq!(b.approximate_size(), size);
+            let mut payload = Vec::new();
+            b.encode_payload(1, &mut payload);
+            assert_eq!(payload.len(), size);
+            let decoded = decode_payload(&payload, "000001.wal", 0).unwrap();
+            assert_eq!(decoded.ops, b.iter().collect::<Vec<_>>());
+        }
     }
 
     #[test]
