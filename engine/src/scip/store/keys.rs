@@ -95,19 +95,24 @@ fn first_zero(s: &[u8]) -> Option<usize> {
 /// `None` if the bytes are not a valid component (a corrupt key).
 pub fn take_str(k: &[u8]) -> Option<(Vec<u8>, &[u8])> {
     let mut out = Vec::new();
+    let rest = take_str_into(k, &mut out)?;
+    Some((out, rest))
+}
+
+/// [`take_str`] into a caller's buffer (cleared first), for scans that decode many keys.
+pub fn take_str_into<'a>(k: &'a [u8], out: &mut Vec<u8>) -> Option<&'a [u8]> {
+    out.clear();
     let mut i = 0;
-    while i < k.len() {
-        if k[i] == 0 {
-            match k.get(i + 1)? {
-                0xFF => out.push(0),
-                1 => return Some((out, &k[i + 2..])),
-                _ => return None,
-            }
-            i += 2;
-        } else {
-            out.push(k[i]);
-            i += 1;
+    // Copies the runs between zero bytes whole; a zero is an escape or the terminator.
+    while let Some(z) = first_zero(&k[i..]) {
+        out.extend_from_slice(&k[i..i + z]);
+        i += z;
+        match k.get(i + 1)? {
+            0xFF => out.push(0),
+            1 => return Some(&k[i + 2..]),
+            _ => return None,
         }
+        i += 2;
     }
     None
 }

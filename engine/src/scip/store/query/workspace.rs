@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use crate::scip::store::error::{StoreResult, decode};
-use crate::scip::store::keys::{DocHash, tag, take_hash, take_str};
+use crate::scip::store::keys::{DocHash, tag, take_hash, take_str_into};
 use crate::scip::store::records::decode_name;
 use crate::scip::store::types::WorkspaceSymbol;
 use crate::scip::store::{Resolved, ScipStore, Target};
@@ -76,12 +76,18 @@ fn scan(
     hits: &mut HashMap<String, Hit>,
 ) -> StoreResult<()> {
     let base = r.keys.tag(tag::NAME).len();
+    let needle = lower.as_bytes();
+    // Most entries of a substring scan match nothing: they are judged on the key's bytes,
+    // unescaped into reused buffers, and only a match allocates, checks UTF-8 and decodes
+    // the value (each entry used to cost two strings, a lowercased copy of its descriptors
+    // and a decoded value).
+    let (mut lname, mut sym, mut buf) = (Vec::new(), Vec::new(), Vec::new());
     for kv in r.snap.scan_prefix(prefix) {
         let (k, v) = kv?;
-        let Some((lname, rest)) = take_str(&k[base..]) else {
+        let Some(rest) = take_str_into(&k[base..], &mut lname) else {
             continue;
         };
-        let Some((sym, rest)) = take_str(rest) else {
+        let Some(rest) = take_str_into(rest, &mut sym) else {
             continue;
         };
         let Some((hash, _)) = take_hash(rest) else {
@@ -90,23 +96,24 @@ fn scan(
         if !r.manifest.contains(hash as DocHash) {
             continue;
         }
-        let (Ok(lname), Ok(sym)) = (String::from_utf8(lname), String::from_utf8(sym)) else {
-            continue;
-        };
-        let (kind, name) = decode(&k, &v, decode_name)?;
-        let rank = if name == query {
-            0
-        } else if lname == lower {
+        // `lname` is the display name lowercased, so an exact match (rank 0) is among
+        // the entries whose `lname` equals the lowercased query (rank 1).
+        let rank = if lname == needle {
             1
-        } else if lname.starts_with(lower) {
+        } else if lname.starts_with(needle) {
             2
-        } else if lname.contains(lower) {
+        } else if contains(&lname, needle) {
             3
-        } else if descriptors(&sym).to_lowercase().contains(lower) {
+        } else if descriptors_contain(&sym, lower, &mut buf) {
             4
         } else {
             continue;
         };
+        let (Ok(sym), Ok(_)) = (String::from_utf8(sym.clone()), std::str::from_utf8(&lname)) else {
+            continue;
+        };
+        let (kind, name) = decode(&k, &v, decode_name)?;
+        let rank = if rank == 1 && name == query { 0 } else { rank };
         let e = hits.entry(sym).or_insert(Hit {
             rank,
             name: name.clone(),
@@ -117,6 +124,33 @@ fn scan(
         }
     }
     Ok(())
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    let Some((first, rest)) = needle.split_first() else {
+        return true;
+    };
+    // The first byte rejects nearly every position without a call to `memcmp`.
+    haystack.len() >= needle.len()
+        && (0..=haystack.len() - needle.len())
+            .any(|i| haystack[i] == *first && haystack[i + 1..i + needle.len()] == *rest)
+}
+
+/// Whether the lowercased descriptors of `sym` contain `lower`. ASCII symbols (nearly all)
+/// are lowercased byte by byte on the fly; others go through `str::to_lowercase`, whose
+/// Unicode rules can turn a non-ASCII character into an ASCII one (the Kelvin sign into
+/// `k`).
+fn descriptors_contain(sym: &[u8], lower: &str, buf: &mut Vec<u8>) -> bool {
+    let Ok(sym) = std::str::from_utf8(sym) else {
+        return false;
+    };
+    let d = descriptors(sym).as_bytes();
+    if !d.is_ascii() {
+        return descriptors(sym).to_lowercase().contains(lower);
+    }
+    buf.clear();
+    buf.extend(d.iter().map(u8::to_ascii_lowercase));
+    contains(buf, lower.as_bytes())
 }
 
 /// The descriptor part of a global symbol (after scheme and package), e.g.
@@ -138,4 +172,53 @@ fn descriptors(sym: &str) -> &str {
         i += 1;
     }
     sym
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The byte-level matching must agree with the plain definition on every input,
+    /// including non-ASCII symbols whose lowercase gains ASCII letters.
+    #[test]
+    fn descriptor_match_agrees_with_lowercasing_the_descriptors() {
+        let syms = [
+            "scip-python python django 5.1.4 django/db/models/QuerySet#filter().",
+            "scip-typescript npm rxjs 7.8.1 src/`Observable.ts`/Observable#pipe().",
+            "local 3",
+            "a b c d E\u{212A}elvin#",
+            "a b c d Ünïcödé#Straße.",
+            "a  b c d e#",
+            "",
+        ];
+        let queries = [
+            "",
+            "q",
+            "queryset#f",
+            "observable#pipe",
+            "kelvin",
+            "e\u{212A}",
+            "ünï",
+            "straße",
+            "c d e",
+            "#",
+            "zzz",
+        ];
+        for sym in syms {
+            for q in queries {
+                let lower = q.to_lowercase();
+                let want = descriptors(sym).to_lowercase().contains(&lower);
+                assert_eq!(
+                    descriptors_contain(sym.as_bytes(), &lower, &mut Vec::new()),
+                    want,
+                    "{sym:?} / {q:?}"
+                );
+                assert_eq!(
+                    contains(sym.as_bytes(), lower.as_bytes()),
+                    sym.contains(&lower),
+                    "{sym:?} / {q:?}"
+                );
+            }
+        }
+    }
 }
