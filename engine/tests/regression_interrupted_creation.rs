@@ -80,14 +80,7 @@ fn a_lost_current_with_a_logged_write_is_still_corruption() {
     let db = Db::open(dir.path(), Options::default()).unwrap();
     db.put("k", "v").unwrap();
     drop(db); // the write lives only in the WAL segment
-    std::fs::remove_file(dir.path().join("CURRENT")).unwrap();
-    match Db::open(dir.path(), Options::default()) {
-        Err(Error::Corruption { file, what, .. }) => {
-            assert_eq!(file, "CURRENT");
-            assert!(what.contains("holds writes"), "{what}");
-        }
-        other => panic!("expected corruption, got {:?}", other.map(|_| ())),
-    }
+    assert_lost_current_is_corruption(dir.path(), "holds writes");
 }
 
 /// CURRENT lost from a database with a table: still `Corruption`.
@@ -98,11 +91,17 @@ fn a_lost_current_with_a_table_is_still_corruption() {
     db.put("k", "v").unwrap();
     db.flush().unwrap();
     db.close().unwrap();
-    std::fs::remove_file(dir.path().join("CURRENT")).unwrap();
-    match Db::open(dir.path(), Options::default()) {
+    assert_lost_current_is_corruption(dir.path(), "table");
+}
+
+/// Removes CURRENT from the closed database in `dir`; the next open must be `Corruption`
+/// naming CURRENT, with `why` in its description.
+fn assert_lost_current_is_corruption(dir: &std::path::Path, why: &str) {
+    std::fs::remove_file(dir.join("CURRENT")).unwrap();
+    match Db::open(dir, Options::default()) {
         Err(Error::Corruption { file, what, .. }) => {
             assert_eq!(file, "CURRENT");
-            assert!(what.contains("table"), "{what}");
+            assert!(what.contains(why), "{what}");
         }
         other => panic!("expected corruption, got {:?}", other.map(|_| ())),
     }

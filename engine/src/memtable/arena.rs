@@ -90,11 +90,10 @@ impl Drop for Block {
 
 #[derive(Debug, Default)]
 struct Inner {
-    blocks: Vec<Block>,
-    /// Bytes used in the last regular block (`blocks[current]`).
-    used: usize,
-    /// Index of the regular block being filled, if any.
-    current: Option<usize>,
+    /// Full regular blocks, and blocks holding one large entry each.
+    done: Vec<Block>,
+    /// The regular block being filled, and the bytes used in it.
+    filling: Option<(Block, usize)>,
 }
 
 /// Entry storage of one memtable.
@@ -114,33 +113,36 @@ impl Arena {
         let mut g = self.inner.lock();
         let inner = &mut *g;
         let dst = if len > BLOCK / 4 {
-            inner.blocks.push(Block::new(len));
-            inner.blocks.last().map(|b| b.base.as_ptr())
+            let b = Block::new(len);
+            let p = b.base;
+            inner.done.push(b);
+            p
         } else {
-            let fits = inner.current.is_some() && inner.used + len <= BLOCK;
-            if !fits {
-                inner.blocks.push(Block::new(BLOCK));
-                inner.current = Some(inner.blocks.len() - 1);
-                inner.used = 0;
+            if inner
+                .filling
+                .as_ref()
+                .is_some_and(|(_, used)| used + len > BLOCK)
+            {
+                inner
+                    .done
+                    .extend(inner.filling.take().map(|(full, _)| full));
             }
-            let b = &inner.blocks[inner.current.unwrap_or_default()];
+            let (b, used) = inner.filling.get_or_insert_with(|| (Block::new(BLOCK), 0));
             // SAFETY: `used + len <= BLOCK == b.cap`, so the offset stays inside the block.
-            let p = unsafe { b.base.as_ptr().add(inner.used) };
-            inner.used += len;
-            Some(p)
+            let p = unsafe { b.base.add(*used) };
+            *used += len;
+            p
         };
-        let dst = dst.expect("the arena has a block to write to");
         let mut at = 0;
         for p in parts {
             // SAFETY: `dst..dst + len` lies inside one block, was handed out by no earlier
             // call (regular blocks advance `used` past it; a dedicated block is new), so no
             // reader can be looking at it, and `p` is a separate allocation.
-            unsafe { std::ptr::copy_nonoverlapping(p.as_ptr(), dst.add(at), p.len()) };
+            unsafe { std::ptr::copy_nonoverlapping(p.as_ptr(), dst.as_ptr().add(at), p.len()) };
             at += p.len();
         }
         EntryBytes {
-            // SAFETY: `dst` points into a block, so it is not null.
-            ptr: unsafe { NonNull::new_unchecked(dst) },
+            ptr: dst,
             len: len32,
         }
     }

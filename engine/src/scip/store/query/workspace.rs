@@ -144,12 +144,12 @@ fn descriptors_contain(sym: &[u8], lower: &str, buf: &mut Vec<u8>) -> bool {
     let Ok(sym) = std::str::from_utf8(sym) else {
         return false;
     };
-    let d = descriptors(sym).as_bytes();
+    let d = descriptors(sym);
     if !d.is_ascii() {
-        return descriptors(sym).to_lowercase().contains(lower);
+        return d.to_lowercase().contains(lower);
     }
     buf.clear();
-    buf.extend(d.iter().map(u8::to_ascii_lowercase));
+    buf.extend(d.bytes().map(|b| b.to_ascii_lowercase()));
     contains(buf, lower.as_bytes())
 }
 
