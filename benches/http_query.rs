@@ -224,6 +224,19 @@ fn main() {
         );
     }
     drop(server);
+    // Measured at rest: the idle compaction that follows an upload (10 s later, a few
+    // seconds of zstd-19) would otherwise land in the middle of a measurement.
+    {
+        let store = scipkv_engine::scip::store::ScipStore::open(dir.path()).unwrap();
+        let t = std::time::Instant::now();
+        assert!(
+            store
+                .db()
+                .wait_for_rest(std::time::Duration::from_secs(600))
+                .unwrap()
+        );
+        println!("at rest after {:.2?}", t.elapsed());
+    }
 
     let mut rng = Rng(0x5eed_4077);
     let mut all = Vec::new();

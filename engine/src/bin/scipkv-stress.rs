@@ -75,6 +75,9 @@ fn options() -> Options {
                 Compression::Zstd { level: 3 },
                 Compression::ZstdDictionary { level: 3 },
             ],
+            // Idle compaction in every pause of the writers, given up at their next write:
+            // kills land in both.
+            idle_after: Some(std::time::Duration::from_millis(1)),
             ..CompactionOptions::default()
         },
         dedup: Some(DedupOptions {

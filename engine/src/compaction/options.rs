@@ -1,5 +1,7 @@
 //! Compaction tuning and per-level codecs.
 
+use std::time::Duration;
+
 use crate::version::levels::NUM_LEVELS;
 
 /// How a level's tables are compressed.
@@ -42,6 +44,14 @@ pub struct CompactionOptions {
     pub max_dictionary_bytes: usize,
     /// Run compactions in the background (default true). Off, only `Db::compact` compacts.
     pub auto: bool,
+    /// Once no write has arrived for this long, background compaction moves data that sits
+    /// in L0 or in a level with a warmer codec than the last level's down the tree, as long
+    /// as each step rewrites at most `level_size_ratio` bytes below per byte moved (default
+    /// 10 s; `None`: never). Leveled compaction only moves data when a level is over its
+    /// target, so a store whose writes stopped (a SCIP upload done, a bulk load) otherwise
+    /// keeps its last tables in L0 with the hot codec for good: more tables per read, and
+    /// ~25% more bytes than the cold levels' codec. See `Db::wait_for_rest`.
+    pub idle_after: Option<Duration>,
 }
 
 impl Default for CompactionOptions {
@@ -60,6 +70,7 @@ impl Default for CompactionOptions {
             ],
             max_dictionary_bytes: 64 << 10,
             auto: true,
+            idle_after: Some(Duration::from_secs(10)),
         }
     }
 }

@@ -25,6 +25,9 @@ pub struct Task {
     pub bottommost: bool,
     /// Move the single input down without rewriting it.
     pub trivial_move: bool,
+    /// Idle compaction's work (`pick_idle`): given up as soon as a write arrives, so that
+    /// writes never wait behind it.
+    pub idle: bool,
 }
 
 impl Task {
@@ -79,6 +82,30 @@ pub fn pick(
     None
 }
 
+/// Work for a store whose writes have stopped (`CompactionOptions::idle_after`): the
+/// shallowest step that moves data out of L0, or out of a level whose codec differs from the
+/// last level's, into the next level, when the next level's overlapping bytes are at most
+/// `level_size_ratio` times the bytes moved (what a leveled compaction pays per byte anyway;
+/// a small table over a deep, wide level stays where it is). Levels already holding the last
+/// level's codec are left alone: moving them further would cost writes and gain nothing.
+pub fn pick_idle(
+    v: &Version,
+    opts: &CompactionOptions,
+    busy: &HashSet<u64>,
+    cursor: &[Vec<u8>],
+) -> Option<Task> {
+    let cold = opts.compression(NUM_LEVELS - 1);
+    (0..NUM_LEVELS - 1)
+        .filter(|&l| l == 0 || opts.compression(l) != cold)
+        .filter_map(|l| pick_level(v, opts, busy, cursor, l))
+        .find(|t| {
+            let moved: u64 = t.inputs.iter().map(|f| f.meta.file_size).sum();
+            let below: u64 = t.next.iter().map(|f| f.meta.file_size).sum();
+            below <= moved.saturating_mul(opts.level_size_ratio)
+        })
+        .map(|t| Task { idle: true, ..t })
+}
+
 /// A compaction out of `level`, if its tables are free.
 pub fn pick_level(
     v: &Version,
@@ -125,6 +152,7 @@ pub fn pick_level(
         next,
         bottommost,
         trivial_move,
+        idle: false,
     })
 }
 

@@ -28,6 +28,10 @@ pub struct Outcome {
     pub bytes_out: u64,
 }
 
+/// Entries between two calls of the stop check: a zstd-19 compaction of a deep level runs
+/// for minutes, and neither closing the database nor a write should wait for it.
+const STOP_CHECK_EVERY: u64 = 4096;
+
 /// Blocks sampled from the compaction input to train a level's dictionary.
 const DICTIONARY_SAMPLES: usize = 256;
 
@@ -74,7 +78,9 @@ pub fn table_options(
     Ok(t)
 }
 
-/// Runs `task` (not a trivial move): returns the opened output tables, already synced.
+/// Runs `task` (not a trivial move): returns the opened output tables, already synced, or
+/// `None` if `stop` said to give up. Then, as on an error, what it wrote is removed; the
+/// inputs are untouched, so nothing is lost.
 pub fn run(
     cache: &Arc<BlockCache>,
     storage: &Arc<dyn Storage>,
@@ -82,18 +88,18 @@ pub fn run(
     opts: &Options,
     task: &Task,
     snapshots: Vec<SeqNo>,
-) -> Result<Outcome> {
+    stop: &dyn Fn() -> bool,
+) -> Result<Option<Outcome>> {
     let mut created = Vec::new();
-    let r = write_outputs(
+    let env = Env {
         cache,
         storage,
         versions,
         opts,
-        task,
-        snapshots,
-        &mut created,
-    );
-    if r.is_err() {
+        stop,
+    };
+    let r = write_outputs(&env, task, snapshots, &mut created);
+    if !matches!(r, Ok(Some(_))) {
         for name in &created {
             let _ = storage.remove(name);
         }
@@ -101,15 +107,28 @@ pub fn run(
     r
 }
 
+/// What a compaction writes with, from the database.
+struct Env<'a> {
+    cache: &'a Arc<BlockCache>,
+    storage: &'a Arc<dyn Storage>,
+    versions: &'a VersionSet,
+    opts: &'a Options,
+    stop: &'a dyn Fn() -> bool,
+}
+
 fn write_outputs(
-    cache: &Arc<BlockCache>,
-    storage: &Arc<dyn Storage>,
-    versions: &VersionSet,
-    opts: &Options,
+    env: &Env<'_>,
     task: &Task,
     snapshots: Vec<SeqNo>,
     created: &mut Vec<String>,
-) -> Result<Outcome> {
+) -> Result<Option<Outcome>> {
+    let Env {
+        cache,
+        storage,
+        versions,
+        opts,
+        stop,
+    } = *env;
     let inputs: Vec<Arc<TableFile>> = task.all_inputs().cloned().collect();
     let children: Vec<Box<dyn InternalIterator>> = inputs
         .iter()
@@ -137,6 +156,9 @@ fn write_outputs(
             )
         })?;
         out.entries_in += 1;
+        if out.entries_in % STOP_CHECK_EVERY == 0 && stop() {
+            return Ok(None);
+        }
         let kind = super::retain::effective_kind(p.kind, it.value(), now_ms)
             .map_err(|what| Error::corruption("compaction input", 0, what))?;
         if retain.keep(p.user_key, p.seq, kind) {
@@ -199,5 +221,5 @@ fn write_outputs(
             Arc::clone(storage),
         )));
     }
-    Ok(out)
+    Ok(Some(out))
 }

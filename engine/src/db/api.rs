@@ -200,6 +200,15 @@ impl Db {
         self.inner.compact_now(true)
     }
 
+    /// Waits until background compaction has nothing left to do for the data as it is now:
+    /// no level over its target and, if `CompactionOptions::idle_after` is set, that long
+    /// without writes and idle compaction finished. `Ok(false)` if `timeout` passes first.
+    /// Memtables are not flushed (see `flush`). For benchmarks that measure a store at rest
+    /// and for tests; an error if background compaction is off.
+    pub fn wait_for_rest(&self, timeout: std::time::Duration) -> Result<bool> {
+        self.inner.wait_for_rest(timeout)
+    }
+
     /// Makes every acknowledged write durable (useful with `SyncMode::Interval` or `Never`).
     pub fn sync_wal(&self) -> Result<()> {
         self.inner.check_writable()?;
@@ -282,6 +291,8 @@ impl Db {
             blocks_read,
             compactions: load(&c.compactions),
             trivial_moves: load(&c.trivial_moves),
+            idle_compactions: load(&c.idle_compactions),
+            compactions_abandoned: load(&c.compactions_abandoned),
             compaction_errors: load(&c.compaction_errors),
             compaction_bytes_in: load(&c.compaction_bytes_in),
             compaction_bytes_out: load(&c.compaction_bytes_out),

@@ -6,15 +6,15 @@
 //! edit leaves orphaned outputs that the next open deletes.
 
 use std::collections::HashSet;
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use super::{DbInner, SuperVersion};
 use crate::compaction::picker::{self, Task};
 use crate::compaction::run;
 use crate::version::edit::VersionEdit;
-use crate::version::levels::NUM_LEVELS;
+use crate::version::levels::{NUM_LEVELS, Version};
 use crate::{Error, Result};
 
 /// Wait before retrying a failed compaction.
@@ -31,6 +31,12 @@ pub(crate) struct CompactState {
     pub error: Option<String>,
     /// Bumped after every compaction attempt.
     pub generation: u64,
+    /// The last sequence number seen, and since when it has not moved (idle compaction).
+    pub quiet: Option<(u64, Instant)>,
+    /// The sequence number and version at which idle compaction last found nothing to do:
+    /// the store is at rest until either changes. `Weak`, so a rested version's tables are
+    /// not kept alive, while its allocation (and so its address) cannot be reused.
+    pub rested: Option<(u64, Weak<Version>)>,
 }
 
 impl Default for CompactState {
@@ -41,8 +47,30 @@ impl Default for CompactState {
             running: 0,
             error: None,
             generation: 0,
+            quiet: None,
+            rested: None,
         }
     }
+}
+
+/// Which compaction a thread looks for.
+#[derive(Debug, Clone, Copy)]
+enum Pick {
+    /// A level over its target.
+    Needed,
+    /// Anything not yet in the last level (`Db::compact_all`).
+    All,
+    /// Idle compaction's next step (`picker::pick_idle`).
+    Idle,
+}
+
+/// What idle compaction wants from a compaction thread.
+enum Idle {
+    Task(Task),
+    /// Writes stopped less than `idle_after` ago: look again after this long.
+    WaitFor(Duration),
+    /// Disabled, at rest, or waiting for a running compaction: sleep until woken.
+    Nothing,
 }
 
 impl DbInner {
@@ -55,12 +83,20 @@ impl DbInner {
                     if self.shutdown.load(Ordering::Acquire) {
                         return;
                     }
-                    if self.opts.compaction.auto
-                        && let Some(t) = self.pick(&mut c, false)
-                    {
+                    if !self.opts.compaction.auto {
+                        self.compact_wake.wait(&mut c);
+                        continue;
+                    }
+                    if let Some(t) = self.pick(&mut c, Pick::Needed) {
                         break t;
                     }
-                    self.compact_wake.wait(&mut c);
+                    match self.idle_work(&mut c) {
+                        Idle::Task(t) => break t,
+                        Idle::WaitFor(d) => {
+                            self.compact_wake.wait_for(&mut c, d);
+                        }
+                        Idle::Nothing => self.compact_wake.wait(&mut c),
+                    }
                 }
             };
             let result = self.execute(&task);
@@ -77,13 +113,99 @@ impl DbInner {
         }
     }
 
+    /// What idle compaction wants now (caller holds the compaction lock and found no
+    /// needed compaction). Quiet is judged by the visible sequence number, which every
+    /// write moves, so the write path pays nothing for it.
+    fn idle_work(&self, c: &mut CompactState) -> Idle {
+        let Some(after) = self.opts.compaction.idle_after else {
+            return Idle::Nothing;
+        };
+        let seq = self.visible_seq.load(Ordering::Acquire);
+        let now = Instant::now();
+        let since = match c.quiet {
+            Some((s, since)) if s == seq => since,
+            _ => {
+                c.quiet = Some((seq, now));
+                now
+            }
+        };
+        if self.at_rest(c, seq) {
+            return Idle::Nothing;
+        }
+        let quiet_for = now.duration_since(since);
+        if quiet_for < after {
+            return Idle::WaitFor(after - quiet_for);
+        }
+        if let Some(t) = self.pick(c, Pick::Idle) {
+            self.stats.idle_compactions.fetch_add(1, Ordering::Relaxed);
+            return Idle::Task(t);
+        }
+        if c.running == 0 {
+            c.rested = Some((seq, Arc::downgrade(&self.versions.current())));
+            // `wait_for_rest` callers wait on the same condition variable.
+            self.compact_wake.notify_all();
+        }
+        Idle::Nothing
+    }
+
+    /// Whether idle compaction has finished with the current data and tables.
+    fn at_rest(&self, c: &CompactState, seq: u64) -> bool {
+        c.rested.as_ref().is_some_and(|(s, v)| {
+            *s == seq && std::ptr::eq(v.as_ptr(), Arc::as_ptr(&self.versions.current()))
+        })
+    }
+
+    /// Blocks until background compaction has nothing left to do for the data as it is:
+    /// no level over its target, and, once `idle_after` has passed without writes, idle
+    /// compaction done. `false` if `timeout` passed first.
+    pub(crate) fn wait_for_rest(&self, timeout: Duration) -> Result<bool> {
+        if !self.opts.compaction.auto {
+            return Err(Error::InvalidArgument(
+                "background compaction is off (CompactionOptions::auto): nothing would move".into(),
+            ));
+        }
+        let deadline = Instant::now() + timeout;
+        let mut c = self.compact.lock();
+        loop {
+            if self.shutdown.load(Ordering::Acquire) {
+                return Err(Error::Closed);
+            }
+            self.check_writable()?;
+            let needed = picker::pick(
+                &self.versions.current(),
+                &self.opts.compaction,
+                &c.busy,
+                &c.cursor,
+                false,
+            )
+            .is_some();
+            let idle_done = match self.opts.compaction.idle_after {
+                None => true,
+                Some(_) => self.at_rest(&c, self.visible_seq.load(Ordering::Acquire)),
+            };
+            if c.running == 0 && !needed && idle_done {
+                return Ok(true);
+            }
+            // A compaction thread may be waiting out the quiet period with nothing to wake
+            // it sooner; it sets `rested` and notifies when done.
+            if self.compact_wake.wait_until(&mut c, deadline).timed_out() {
+                return Ok(false);
+            }
+        }
+    }
+
     /// Picks a task and marks its tables busy (caller holds the compaction lock).
-    fn pick(&self, c: &mut CompactState, force: bool) -> Option<Task> {
+    fn pick(&self, c: &mut CompactState, what: Pick) -> Option<Task> {
         if self.poisoned.load(Ordering::Acquire) {
             return None;
         }
         let v = self.versions.current();
-        let t = picker::pick(&v, &self.opts.compaction, &c.busy, &c.cursor, force)?;
+        let o = &self.opts.compaction;
+        let t = match what {
+            Pick::Needed => picker::pick(&v, o, &c.busy, &c.cursor, false),
+            Pick::All => picker::pick(&v, o, &c.busy, &c.cursor, true),
+            Pick::Idle => picker::pick_idle(&v, o, &c.busy, &c.cursor),
+        }?;
         for f in t.all_inputs() {
             c.busy.insert(f.meta.number);
         }
@@ -91,7 +213,8 @@ impl DbInner {
         Some(t)
     }
 
-    fn finish(&self, task: Task, result: Result<()>) {
+    /// Releases a task's tables and records how it went (`Ok(false)`: given up).
+    fn finish(&self, task: Task, result: Result<bool>) {
         let inputs: Vec<u64> = task.all_inputs().map(|f| f.meta.number).collect();
         let level = task.level;
         let last = task
@@ -112,12 +235,14 @@ impl DbInner {
             c.running -= 1;
             c.generation += 1;
             match result {
-                Ok(()) => {
+                Ok(true) => {
                     c.error = None;
                     if let Some(last) = last {
                         c.cursor[level] = last;
                     }
                 }
+                // Given up (closing, or a write ended the idle period): not a failure.
+                Ok(false) => {}
                 Err(e) => {
                     self.stats.compaction_errors.fetch_add(1, Ordering::Relaxed);
                     c.error = Some(e.to_string());
@@ -130,9 +255,15 @@ impl DbInner {
         self.flush_done.notify_all();
     }
 
-    /// Runs one task and installs its result.
-    fn execute(&self, task: &Task) -> Result<()> {
+    /// Runs one task and installs its result; `Ok(false)` if it gave up: the database is
+    /// closing, or the task is idle work and a write arrived.
+    fn execute(&self, task: &Task) -> Result<bool> {
         let start = Instant::now();
+        let seq = self.visible_seq.load(Ordering::Acquire);
+        let stop = || {
+            self.shutdown.load(Ordering::Acquire)
+                || (task.idle && self.visible_seq.load(Ordering::Acquire) != seq)
+        };
         let mut edit = VersionEdit::default();
         for t in &task.inputs {
             edit.deleted_tables.push((task.level as u32, t.meta.number));
@@ -156,7 +287,14 @@ impl DbInner {
                 &self.opts,
                 task,
                 snapshots,
+                &stop,
             )?;
+            let Some(out) = out else {
+                self.stats
+                    .compactions_abandoned
+                    .fetch_add(1, Ordering::Relaxed);
+                return Ok(false);
+            };
             for t in &out.outputs {
                 edit.new_tables
                     .push((task.output_level() as u32, t.meta.clone()));
@@ -177,7 +315,7 @@ impl DbInner {
         self.stats
             .compaction_micros
             .fetch_add(start.elapsed().as_micros() as u64, Ordering::Relaxed);
-        Ok(())
+        Ok(true)
     }
 
     /// Makes a compaction's edit durable and current.
@@ -225,13 +363,23 @@ impl DbInner {
                 while c.running > 0 {
                     self.compact_wake.wait(&mut c);
                 }
-                match self.pick(&mut c, force) {
+                // Closed meanwhile (from another clone): no more manifest edits.
+                if self.shutdown.load(Ordering::Acquire) {
+                    return Err(Error::Closed);
+                }
+                let what = if force { Pick::All } else { Pick::Needed };
+                match self.pick(&mut c, what) {
                     Some(t) => t,
                     None => return Ok(()),
                 }
             };
             let r = self.execute(&task);
-            let err = r.as_ref().err().map(super::write::clone_error);
+            let err = match &r {
+                Ok(true) => None,
+                // Only closing stops a compaction that is not idle work.
+                Ok(false) => Some(Error::Closed),
+                Err(e) => Some(super::write::clone_error(e)),
+            };
             self.finish(task, r);
             if let Some(e) = err {
                 return Err(e);

@@ -17,6 +17,8 @@ pub(crate) struct Counters {
     pub gets: AtomicU64,
     pub compactions: AtomicU64,
     pub trivial_moves: AtomicU64,
+    pub idle_compactions: AtomicU64,
+    pub compactions_abandoned: AtomicU64,
     pub compaction_errors: AtomicU64,
     pub compaction_bytes_in: AtomicU64,
     pub compaction_bytes_out: AtomicU64,
@@ -77,6 +79,12 @@ pub struct DbStats {
     pub blocks_read: u64,
     pub compactions: u64,
     pub trivial_moves: u64,
+    /// Compactions (and moves) started by `CompactionOptions::idle_after`; also counted in
+    /// `compactions` or `trivial_moves`.
+    pub idle_compactions: u64,
+    /// Compactions given up part way: the database closing, or a write arriving during idle
+    /// compaction. Their partial outputs are removed.
+    pub compactions_abandoned: u64,
     pub compaction_errors: u64,
     pub compaction_bytes_in: u64,
     pub compaction_bytes_out: u64,

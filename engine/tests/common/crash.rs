@@ -92,6 +92,8 @@ fn options(background_compaction: bool, read_path: ReadPath) -> Options {
             level_size_ratio: 2,
             target_table_bytes: 8 << 10,
             auto: background_compaction,
+            // Idle compaction in every pause of the child's writes, so kills land in it too.
+            idle_after: Some(std::time::Duration::from_millis(1)),
             ..CompactionOptions::default()
         },
         sync: SyncMode::Always,

@@ -59,6 +59,8 @@ pub fn options(read_path: ReadPath, block_cache_bytes: usize, clock: &ManualCloc
                 Compression::Zstd { level: 1 },
                 Compression::ZstdDictionary { level: 1 },
             ],
+            // Idle compaction in every pause between steps, checked against the model too.
+            idle_after: Some(std::time::Duration::from_millis(1)),
             ..CompactionOptions::default()
         },
         ..Options::default()

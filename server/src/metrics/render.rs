@@ -239,7 +239,7 @@ fn engine(out: &mut Out, db: &DbStats) {
     for (name, help, value) in gauges {
         out.single(name, "gauge", help, value);
     }
-    let counters: [(&str, &str, u64); 17] = [
+    let counters: [(&str, &str, u64); 19] = [
         (
             "scipkv_engine_writes_total",
             "put/delete/write calls.",
@@ -281,6 +281,16 @@ fn engine(out: &mut Out, db: &DbStats) {
             "scipkv_engine_compactions_total",
             "Compactions run.",
             db.compactions,
+        ),
+        (
+            "scipkv_engine_idle_compactions_total",
+            "Compactions started because writes had stopped (also in compactions_total).",
+            db.idle_compactions,
+        ),
+        (
+            "scipkv_engine_compactions_abandoned_total",
+            "Compactions given up part way (closing, or a write during idle compaction).",
+            db.compactions_abandoned,
         ),
         (
             "scipkv_engine_compaction_errors_total",

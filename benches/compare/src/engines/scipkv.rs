@@ -73,9 +73,18 @@ impl Engine for Scipkv {
 
     fn settle(&self) -> Result<()> {
         self.db.flush().map_err(err)?;
-        // Runs compactions until no level is over its target: what the background thread
-        // would reach on its own.
-        self.db.compact().map_err(err)
+        // Waits for the background thread: leveled compaction until no level is over its
+        // target, then, once no write has come for `CompactionOptions::idle_after` (10 s
+        // by default), idle compaction. Both are what a store left alone reaches by itself.
+        let rested = self
+            .db
+            .wait_for_rest(std::time::Duration::from_secs(600))
+            .map_err(err)?;
+        if rested {
+            Ok(())
+        } else {
+            Err("scipkv: background compaction still busy after 600 s".into())
+        }
     }
 
     fn compact_full(&self) -> Result<()> {
