@@ -46,8 +46,8 @@ pub struct Options {
     pub compaction: CompactionOptions,
     /// Train a zstd dictionary on each memtable being flushed and write its L0 table with
     /// it, when `table.codec` is zstd and `table.dictionary` is unset (default false). For
-    /// data written once and then only read, whose first table is often its last (a SCIP
-    /// upload settles in one L0 table): on 32 KiB blocks of SCIP data, zstd-3 with a 64 KiB
+    /// data written once and then only read, whose first table is its last when idle
+    /// compaction is off: on 32 KiB blocks of SCIP data, zstd-3 with a 64 KiB
     /// dictionary is ~30% smaller than plain zstd-3 at the same speed, for a few hundred
     /// milliseconds of training per flush. Too little data to train on writes plain zstd.
     pub flush_dictionary: bool,

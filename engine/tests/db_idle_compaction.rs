@@ -235,24 +235,25 @@ fn waiting_for_rest_without_background_compaction_is_an_error() {
 }
 
 #[test]
-fn a_write_makes_idle_compaction_give_up_at_once() {
-    let seed = common::seed("a_write_makes_idle_compaction_give_up_at_once");
+fn idle_compaction_gives_way_when_l0_needs_compacting() {
+    let seed = common::seed("idle_compaction_gives_way_when_l0_needs_compacting");
     let mut rng = Rng::new(seed);
     let dir = tempfile::tempdir().unwrap();
     let mut model = BTreeMap::new();
-    let db = Db::open(dir.path(), options(None, default_levels())).unwrap();
-    // Enough entries that the idle compaction is still running when the write lands (it
-    // looks for writes every 4,096 entries).
+    let trigger_at_2 = |idle_after| {
+        let mut o = options(idle_after, default_levels());
+        o.compaction.l0_compaction_trigger = 2;
+        o
+    };
+    let db = Db::open(dir.path(), trigger_at_2(None)).unwrap();
+    // Enough entries that the idle compactions (L0 -> L1, then L1 -> L2 with zstd-19) run
+    // for seconds, while the two flushes below take milliseconds.
     fill(&db, &mut model, &mut rng, 100_000, 0);
     db.close().unwrap();
 
-    let db = Db::open(
-        dir.path(),
-        options(Some(Duration::from_millis(20)), default_levels()),
-    )
-    .unwrap();
+    let db = Db::open(dir.path(), trigger_at_2(Some(Duration::from_millis(20)))).unwrap();
     let deadline = std::time::Instant::now() + REST;
-    // Not a wait for a state to settle: the write has to land while the compaction runs.
+    // Not a wait for a state to settle: the flushes have to land while idle work runs.
     while db.stats().idle_compactions == 0 {
         assert!(
             std::time::Instant::now() < deadline,
@@ -260,14 +261,47 @@ fn a_write_makes_idle_compaction_give_up_at_once() {
         );
         std::thread::yield_now();
     }
-    db.put(b"k", b"late").unwrap();
-    model.insert(b"k".to_vec(), b"late".to_vec());
+    // Two more L0 tables: L0 is at its trigger whichever idle step is running.
+    for k in [b"k".to_vec(), b"k999999z".to_vec()] {
+        db.put(&k, b"late").unwrap();
+        model.insert(k, b"late".to_vec());
+        db.flush().unwrap();
+    }
     assert!(db.wait_for_rest(REST).unwrap());
     let s = db.stats();
     assert!(
         s.compactions_abandoned >= 1,
-        "the running idle compaction should have given up: {s:?}"
+        "the running idle compaction should have given way: {s:?}"
     );
     assert_eq!(s.compaction_errors, 0);
-    check_model(&db, &model, "after giving up and resting");
+    assert!(levels(&db).iter().all(|l| *l == 2), "{:?}", levels(&db));
+    check_model(&db, &model, "after giving way and resting");
+}
+
+#[test]
+fn writes_that_stay_in_the_memtable_leave_the_store_at_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(
+        dir.path(),
+        options(Some(Duration::from_millis(20)), default_levels()),
+    )
+    .unwrap();
+    let mut model = BTreeMap::new();
+    fill(&db, &mut model, &mut Rng::new(2), 2_000, 0);
+    assert!(db.wait_for_rest(REST).unwrap());
+    let rested = db.stats().idle_compactions;
+    db.put(b"k", b"memtable only").unwrap();
+    // Nothing for compaction to do: answered at once, not after the timeout.
+    assert!(db.wait_for_rest(REST).unwrap());
+    assert_eq!(db.stats().idle_compactions, rested);
+}
+
+#[test]
+fn a_zero_quiet_period_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = options(Some(Duration::ZERO), default_levels());
+    assert!(matches!(
+        Db::open(dir.path(), o),
+        Err(scipkv_engine::Error::InvalidArgument(_))
+    ));
 }

@@ -16,7 +16,8 @@ use std::ops::Bound;
 use libfuzzer_sys::fuzz_target;
 use scipkv_engine::sstable::Codec;
 use scipkv_engine::{
-    Db, ManualClock, Options, ReadPath, Snapshot, SyncMode, TableOptions, WriteBatch,
+    CompactionOptions, Db, ManualClock, Options, ReadPath, Snapshot, SyncMode, TableOptions,
+    WriteBatch,
 };
 use scipkv_fuzz::Cursor;
 
@@ -86,6 +87,12 @@ fn open(dir: &std::path::Path, mmap: bool, codec: Codec) -> Db {
             ..TableOptions::default()
         },
         clock: std::sync::Arc::new(ManualClock::new(NOW_MS)),
+        // Idle compaction in every pause between operations: data moves down to the
+        // dictionary levels, and idle work is given up at the next write.
+        compaction: CompactionOptions {
+            idle_after: Some(std::time::Duration::from_millis(1)),
+            ..CompactionOptions::default()
+        },
         ..Options::default()
     };
     Db::open(dir, opts).expect("open")

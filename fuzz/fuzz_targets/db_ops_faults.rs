@@ -34,6 +34,8 @@ fn options(storage: &FaultStorage) -> Options {
             l1_target_bytes: 8 << 10,
             level_size_ratio: 2,
             target_table_bytes: 4 << 10,
+            // Idle compaction (and giving it up) races the injected faults too.
+            idle_after: Some(std::time::Duration::from_millis(1)),
             ..CompactionOptions::default()
         },
         storage: Some(Arc::new(storage.clone())),

@@ -50,7 +50,8 @@ pub struct CompactionOptions {
     /// 10 s; `None`: never). Leveled compaction only moves data when a level is over its
     /// target, so a store whose writes stopped (a SCIP upload done, a bulk load) otherwise
     /// keeps its last tables in L0 with the hot codec for good: more tables per read, and
-    /// ~25% more bytes than the cold levels' codec. See `Db::wait_for_rest`.
+    /// ~25% more bytes than the cold levels' codec. Idle work gives way as soon as a level
+    /// needs ordinary compaction. See `Db::wait_for_rest`.
     pub idle_after: Option<Duration>,
 }
 
@@ -110,6 +111,9 @@ impl CompactionOptions {
         }
         if self.threads == 0 {
             return bad("compaction threads must be at least 1");
+        }
+        if self.idle_after.is_some_and(|d| d.is_zero()) {
+            return bad("idle_after must be positive (None turns idle compaction off)");
         }
         if self.level_compression.is_empty() {
             return bad("level_compression needs at least one entry");

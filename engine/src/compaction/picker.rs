@@ -25,8 +25,9 @@ pub struct Task {
     pub bottommost: bool,
     /// Move the single input down without rewriting it.
     pub trivial_move: bool,
-    /// Idle compaction's work (`pick_idle`): given up as soon as a write arrives, so that
-    /// writes never wait behind it.
+    /// Idle compaction's work (`pick_idle`): given up once the tree needs ordinary
+    /// compaction (checked every few thousand entries), so the work writes depend on never
+    /// waits behind it.
     pub idle: bool,
 }
 
@@ -83,11 +84,13 @@ pub fn pick(
 }
 
 /// Work for a store whose writes have stopped (`CompactionOptions::idle_after`): the
-/// shallowest step that moves data out of L0, or out of a level whose codec differs from the
-/// last level's, into the next level, when the next level's overlapping bytes are at most
-/// `level_size_ratio` times the bytes moved (what a leveled compaction pays per byte anyway;
-/// a small table over a deep, wide level stays where it is). Levels already holding the last
-/// level's codec are left alone: moving them further would cost writes and gain nothing.
+/// shallowest step that moves data out of L0 (all its tables), or out of a level whose codec
+/// differs from the last level's (the first of its tables, round-robin from `cursor`, that
+/// qualifies), into the next level, when the next level's overlapping bytes are at most
+/// `level_size_ratio` times the bytes moved: what a leveled compaction pays per byte anyway,
+/// so a small table over a deep, wide level stays where it is. Levels already holding the
+/// last level's codec are left alone: moving them further would cost writes and gain
+/// nothing.
 pub fn pick_idle(
     v: &Version,
     opts: &CompactionOptions,
@@ -95,15 +98,39 @@ pub fn pick_idle(
     cursor: &[Vec<u8>],
 ) -> Option<Task> {
     let cold = opts.compression(NUM_LEVELS - 1);
-    (0..NUM_LEVELS - 1)
-        .filter(|&l| l == 0 || opts.compression(l) != cold)
-        .filter_map(|l| pick_level(v, opts, busy, cursor, l))
-        .find(|t| {
-            let moved: u64 = t.inputs.iter().map(|f| f.meta.file_size).sum();
-            let below: u64 = t.next.iter().map(|f| f.meta.file_size).sum();
-            below <= moved.saturating_mul(opts.level_size_ratio)
-        })
-        .map(|t| Task { idle: true, ..t })
+    let worth_it = |t: &Task| {
+        let moved: u64 = t.inputs.iter().map(|f| f.meta.file_size).sum();
+        let below: u64 = t.next.iter().map(|f| f.meta.file_size).sum();
+        below <= moved.saturating_mul(opts.level_size_ratio)
+    };
+    for level in 0..NUM_LEVELS - 1 {
+        if level > 0 && opts.compression(level) == cold {
+            continue;
+        }
+        let found = if level == 0 {
+            task_for(v, opts, busy, 0, v.levels[0].clone()).filter(worth_it)
+        } else {
+            let files = &v.levels[level];
+            let start = round_robin_start(files, cursor, level);
+            (0..files.len())
+                .map(|i| &files[(start + i) % files.len()])
+                .filter_map(|t| task_for(v, opts, busy, level, vec![Arc::clone(t)]))
+                .find(worth_it)
+        };
+        if let Some(t) = found {
+            return Some(Task { idle: true, ..t });
+        }
+    }
+    None
+}
+
+/// Index of the first table of `files` after the cursor of `level` (0 past the end).
+fn round_robin_start(files: &[Arc<TableFile>], cursor: &[Vec<u8>], level: usize) -> usize {
+    let after = cursor.get(level).filter(|c| !c.is_empty());
+    let start = after.map_or(0, |c| {
+        files.partition_point(|t| compare_internal(&t.meta.largest, c).is_le())
+    });
+    if start >= files.len() { 0 } else { start }
 }
 
 /// A compaction out of `level`, if its tables are free.
@@ -121,13 +148,23 @@ pub fn pick_level(
         v.levels[0].clone()
     } else {
         let files = &v.levels[level];
-        let after = cursor.get(level).filter(|c| !c.is_empty());
-        let start = after.map_or(0, |c| {
-            files.partition_point(|t| compare_internal(&t.meta.largest, c).is_le())
-        });
-        let t = files.get(start).or(files.first())?;
-        vec![Arc::clone(t)]
+        vec![Arc::clone(&files[round_robin_start(files, cursor, level)])]
     };
+    task_for(v, opts, busy, level, inputs)
+}
+
+/// The task moving `inputs` (tables of `level`) into `level + 1`, if no table involved is
+/// busy.
+fn task_for(
+    v: &Version,
+    opts: &CompactionOptions,
+    busy: &HashSet<u64>,
+    level: usize,
+    inputs: Vec<Arc<TableFile>>,
+) -> Option<Task> {
+    if level + 1 >= NUM_LEVELS || inputs.is_empty() {
+        return None;
+    }
     if inputs.iter().any(|t| busy.contains(&t.meta.number)) {
         return None;
     }

@@ -31,6 +31,8 @@ pub struct Outcome {
 /// Entries between two calls of the stop check: a zstd-19 compaction of a deep level runs
 /// for minutes, and neither closing the database nor a write should wait for it.
 const STOP_CHECK_EVERY: u64 = 4096;
+/// Or input bytes between two calls, for large values.
+const STOP_CHECK_BYTES: usize = 4 << 20;
 
 /// Blocks sampled from the compaction input to train a level's dictionary.
 const DICTIONARY_SAMPLES: usize = 256;
@@ -146,6 +148,7 @@ fn write_outputs(
     // One moment for the whole compaction: every expiry is judged against the same time.
     let now_ms = opts.clock.now_ms();
 
+    let mut since_check = 0usize;
     it.seek_to_first()?;
     while it.valid() {
         let p = key::parse_internal_key(it.key()).ok_or_else(|| {
@@ -156,8 +159,12 @@ fn write_outputs(
             )
         })?;
         out.entries_in += 1;
-        if out.entries_in % STOP_CHECK_EVERY == 0 && stop() {
-            return Ok(None);
+        since_check += it.key().len() + it.value().len();
+        if out.entries_in % STOP_CHECK_EVERY == 0 || since_check >= STOP_CHECK_BYTES {
+            since_check = 0;
+            if stop() {
+                return Ok(None);
+            }
         }
         let kind = super::retain::effective_kind(p.kind, it.value(), now_ms)
             .map_err(|what| Error::corruption("compaction input", 0, what))?;
@@ -205,6 +212,10 @@ fn write_outputs(
     }
     if let Some((n, name, b)) = builder.take() {
         finished.push((n, name, b.finish()?));
+    }
+    // Last chance, before the outputs are opened and handed over for installing.
+    if stop() {
+        return Ok(None);
     }
     if !finished.is_empty() {
         storage

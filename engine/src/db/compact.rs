@@ -19,6 +19,8 @@ use crate::{Error, Result};
 
 /// Wait before retrying a failed compaction.
 const RETRY_AFTER: Duration = Duration::from_millis(200);
+/// How often `wait_for_rest` looks at the poison flag, which nothing signals it about.
+const POISON_CHECK: Duration = Duration::from_millis(100);
 /// How long one write group waits while L0 is past its slowdown trigger.
 const SLOWDOWN: Duration = Duration::from_millis(1);
 
@@ -33,10 +35,11 @@ pub(crate) struct CompactState {
     pub generation: u64,
     /// The last sequence number seen, and since when it has not moved (idle compaction).
     pub quiet: Option<(u64, Instant)>,
-    /// The sequence number and version at which idle compaction last found nothing to do:
-    /// the store is at rest until either changes. `Weak`, so a rested version's tables are
-    /// not kept alive, while its allocation (and so its address) cannot be reused.
-    pub rested: Option<(u64, Weak<Version>)>,
+    /// The version in which idle compaction last found nothing to do (or failed): the store
+    /// is at rest until its tables change. Writes that stay in the memtable give it no work.
+    /// `Weak`, so a rested version's tables are not kept alive, while its allocation (and so
+    /// its address) cannot be reused.
+    pub rested: Option<Weak<Version>>,
 }
 
 impl Default for CompactState {
@@ -99,11 +102,17 @@ impl DbInner {
                     }
                 }
             };
+            let idle = task.idle;
             let result = self.execute(&task);
             let failed = result.is_err();
             self.finish(task, result);
             if failed {
                 let mut c = self.compact.lock();
+                if idle {
+                    // Not retried until the tables change: on a full disk or a damaged table
+                    // it would fail again every retry, for nothing but tidiness.
+                    self.rest(&mut c);
+                }
                 // Checked under the lock close() sets it under, or its wakeup could be missed
                 // and close would wait out the whole retry delay.
                 if !self.shutdown.load(Ordering::Acquire) {
@@ -117,6 +126,11 @@ impl DbInner {
     /// needed compaction). Quiet is judged by the visible sequence number, which every
     /// write moves, so the write path pays nothing for it.
     fn idle_work(&self, c: &mut CompactState) -> Idle {
+        // Needed work blocked by another thread's busy tables: idle work would give way at
+        // its first check, so it waits for that thread instead.
+        if self.at_rest(c) || self.needs_compaction() {
+            return Idle::Nothing;
+        }
         let Some(after) = self.opts.compaction.idle_after else {
             return Idle::Nothing;
         };
@@ -129,9 +143,6 @@ impl DbInner {
                 now
             }
         };
-        if self.at_rest(c, seq) {
-            return Idle::Nothing;
-        }
         let quiet_for = now.duration_since(since);
         if quiet_for < after {
             return Idle::WaitFor(after - quiet_for);
@@ -141,31 +152,45 @@ impl DbInner {
             return Idle::Task(t);
         }
         if c.running == 0 {
-            c.rested = Some((seq, Arc::downgrade(&self.versions.current())));
-            // `wait_for_rest` callers wait on the same condition variable.
-            self.compact_wake.notify_all();
+            self.rest(c);
         }
         Idle::Nothing
     }
 
-    /// Whether idle compaction has finished with the current data and tables.
-    fn at_rest(&self, c: &CompactState, seq: u64) -> bool {
-        c.rested.as_ref().is_some_and(|(s, v)| {
-            *s == seq && std::ptr::eq(v.as_ptr(), Arc::as_ptr(&self.versions.current()))
-        })
+    /// Records that idle compaction is done with the current tables.
+    fn rest(&self, c: &mut CompactState) {
+        c.rested = Some(Arc::downgrade(&self.versions.current()));
+        self.rest_wake.notify_all();
     }
 
-    /// Blocks until background compaction has nothing left to do for the data as it is:
-    /// no level over its target, and, once `idle_after` has passed without writes, idle
-    /// compaction done. `false` if `timeout` passed first.
+    /// Whether idle compaction is done with the current tables.
+    fn at_rest(&self, c: &CompactState) -> bool {
+        c.rested
+            .as_ref()
+            .is_some_and(|v| std::ptr::eq(v.as_ptr(), Arc::as_ptr(&self.versions.current())))
+    }
+
+    /// Whether some level is over its target: idle work gives way to that.
+    fn needs_compaction(&self) -> bool {
+        picker::scores(&self.versions.current(), &self.opts.compaction)
+            .iter()
+            .any(|s| *s >= 1.0)
+    }
+
+    /// Blocks until background compaction has nothing left to do for the tables as they
+    /// are: none running, no level over its target, and idle compaction (if on) done or
+    /// failed, which is reported as its error. `false` if `timeout` passed first.
     pub(crate) fn wait_for_rest(&self, timeout: Duration) -> Result<bool> {
         if !self.opts.compaction.auto {
             return Err(Error::InvalidArgument(
                 "background compaction is off (CompactionOptions::auto): nothing would move".into(),
             ));
         }
-        let deadline = Instant::now() + timeout;
+        // `None`: a timeout too long to represent, i.e. none.
+        let deadline = Instant::now().checked_add(timeout);
         let mut c = self.compact.lock();
+        // A compaction thread asleep on a stale judgement looks again.
+        self.compact_wake.notify_all();
         loop {
             if self.shutdown.load(Ordering::Acquire) {
                 return Err(Error::Closed);
@@ -179,18 +204,26 @@ impl DbInner {
                 false,
             )
             .is_some();
-            let idle_done = match self.opts.compaction.idle_after {
-                None => true,
-                Some(_) => self.at_rest(&c, self.visible_seq.load(Ordering::Acquire)),
-            };
+            let idle_done = self.opts.compaction.idle_after.is_none() || self.at_rest(&c);
             if c.running == 0 && !needed && idle_done {
-                return Ok(true);
+                return match &c.error {
+                    None => Ok(true),
+                    Some(e) => Err(Error::io(
+                        "background compaction",
+                        std::io::Error::other(e.clone()),
+                    )),
+                };
             }
-            // A compaction thread may be waiting out the quiet period with nothing to wake
-            // it sooner; it sets `rested` and notifies when done.
-            if self.compact_wake.wait_until(&mut c, deadline).timed_out() {
+            let now = Instant::now();
+            if deadline.is_some_and(|d| now >= d) {
                 return Ok(false);
             }
+            // Woken when a compaction finishes, idle compaction rests, or the database
+            // closes. A poisoning (say, a failed flush) signals nothing here, so look again
+            // at least every 100 ms.
+            let slice = now + POISON_CHECK;
+            let until = deadline.map_or(slice, |d| d.min(slice));
+            self.rest_wake.wait_until(&mut c, until);
         }
     }
 
@@ -249,21 +282,20 @@ impl DbInner {
                 }
             }
         }
-        // Another level may now need work, and stalled writers may proceed.
+        // Another level may now need work, stalled writers may proceed, and the store may
+        // be at rest.
         self.compact_wake.notify_all();
+        self.rest_wake.notify_all();
         let _f = self.flush.lock();
         self.flush_done.notify_all();
     }
 
     /// Runs one task and installs its result; `Ok(false)` if it gave up: the database is
-    /// closing, or the task is idle work and a write arrived.
+    /// closing, or the task is idle work and the tree now needs ordinary compaction.
     fn execute(&self, task: &Task) -> Result<bool> {
         let start = Instant::now();
-        let seq = self.visible_seq.load(Ordering::Acquire);
-        let stop = || {
-            self.shutdown.load(Ordering::Acquire)
-                || (task.idle && self.visible_seq.load(Ordering::Acquire) != seq)
-        };
+        let stop =
+            || self.shutdown.load(Ordering::Acquire) || (task.idle && self.needs_compaction());
         let mut edit = VersionEdit::default();
         for t in &task.inputs {
             edit.deleted_tables.push((task.level as u32, t.meta.number));

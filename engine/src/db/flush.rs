@@ -59,7 +59,7 @@ impl DbInner {
             self.flush_done.notify_all();
             drop(f);
             // A new L0 table may make L0 due for compaction.
-            self.compact_wake.notify_one();
+            self.compact_wake.notify_all();
         }
     }
 

@@ -99,6 +99,10 @@ pub(crate) struct DbInner {
     pub compact: Mutex<compact::CompactState>,
     /// Wakes compaction threads (new L0 table, finished compaction, shutdown).
     pub compact_wake: Condvar,
+    /// Wakes `wait_for_rest` callers (finished compaction, idle compaction at rest,
+    /// shutdown); with `compact`. Apart from `compact_wake` so that a flush's wakeup always
+    /// reaches a compaction thread.
+    pub rest_wake: Condvar,
     /// Set once at close; checked by background threads without taking other locks.
     pub shutdown: AtomicBool,
     pub stats: stats::Counters,
@@ -130,11 +134,20 @@ impl CloseGuard {
             let _c = self.inner.compact.lock();
             self.inner.shutdown.store(true, Ordering::Release);
             self.inner.compact_wake.notify_all();
+            self.inner.rest_wake.notify_all();
         }
         self.inner.flush_wake.notify_all();
         self.inner.flush_done.notify_all();
         for t in self.threads.lock().drain(..) {
             let _ = t.join();
+        }
+        {
+            // A manual compaction on another clone (`Db::compact_all`) gives up at its next
+            // stop check; after this, nothing edits the manifest.
+            let mut c = self.inner.compact.lock();
+            while c.running > 0 {
+                self.inner.compact_wake.wait(&mut c);
+            }
         }
         // Whatever the sync mode, a clean close leaves the WAL durable.
         self.inner.sync_wal()

@@ -225,6 +225,7 @@ fn open_with(storage: Arc<dyn Storage>, opts: Options) -> Result<Db> {
         snapshots: Default::default(),
         compact: Mutex::new(Default::default()),
         compact_wake: Condvar::new(),
+        rest_wake: Condvar::new(),
         shutdown: AtomicBool::new(false),
         stats: Counters::default(),
         recovery,

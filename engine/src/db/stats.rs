@@ -79,11 +79,12 @@ pub struct DbStats {
     pub blocks_read: u64,
     pub compactions: u64,
     pub trivial_moves: u64,
-    /// Compactions (and moves) started by `CompactionOptions::idle_after`; also counted in
-    /// `compactions` or `trivial_moves`.
+    /// Idle compaction tasks started (`CompactionOptions::idle_after`). Those that finish
+    /// are also in `compactions` or `trivial_moves`; those given up, in
+    /// `compactions_abandoned`.
     pub idle_compactions: u64,
-    /// Compactions given up part way: the database closing, or a write arriving during idle
-    /// compaction. Their partial outputs are removed.
+    /// Compactions given up part way: the database closing, or idle work giving way to
+    /// ordinary compaction. Their partial outputs are removed.
     pub compactions_abandoned: u64,
     pub compaction_errors: u64,
     pub compaction_bytes_in: u64,

@@ -284,12 +284,12 @@ fn engine(out: &mut Out, db: &DbStats) {
         ),
         (
             "scipkv_engine_idle_compactions_total",
-            "Compactions started because writes had stopped (also in compactions_total).",
+            "Idle compactions started (writes had stopped); finished ones are also in compactions_total.",
             db.idle_compactions,
         ),
         (
             "scipkv_engine_compactions_abandoned_total",
-            "Compactions given up part way (closing, or a write during idle compaction).",
+            "Compactions given up part way (closing, or idle work giving way to needed compaction).",
             db.compactions_abandoned,
         ),
         (
