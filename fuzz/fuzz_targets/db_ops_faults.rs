@@ -36,6 +36,8 @@ fn options(storage: &FaultStorage) -> Options {
             target_table_bytes: 4 << 10,
             // Idle compaction (and giving it up) races the injected faults too.
             idle_after: Some(std::time::Duration::from_millis(1)),
+            // No zstd-19: see `CHEAP_LEVELS` in db_ops.rs.
+            level_compression: super::CHEAP_LEVELS.to_vec(),
             ..CompactionOptions::default()
         },
         storage: Some(Arc::new(storage.clone())),
