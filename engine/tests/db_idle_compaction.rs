@@ -209,16 +209,17 @@ fn idle_compaction_never_rewrites_a_deep_level_for_a_little_data() {
     check_model(&db, &model, "merged into L6");
 }
 
+/// A store of 2,000 records in one L0 table, with idle compaction after `idle_after`.
+fn small_store(dir: &std::path::Path, idle_after: Duration) -> Db {
+    let db = Db::open(dir, options(Some(idle_after), default_levels())).unwrap();
+    fill(&db, &mut BTreeMap::new(), &mut Rng::new(1), 2_000, 0);
+    db
+}
+
 #[test]
 fn nothing_moves_before_the_quiet_period_ends() {
     let dir = tempfile::tempdir().unwrap();
-    let db = Db::open(
-        dir.path(),
-        options(Some(Duration::from_secs(3600)), default_levels()),
-    )
-    .unwrap();
-    let mut model = BTreeMap::new();
-    fill(&db, &mut model, &mut Rng::new(1), 2_000, 0);
+    let db = small_store(dir.path(), Duration::from_secs(3600));
     // The failure this looks for is a move, which would happen within milliseconds.
     assert!(!db.wait_for_rest(Duration::from_millis(300)).unwrap());
     assert_eq!(levels(&db), vec![0]);
@@ -281,13 +282,7 @@ fn idle_compaction_gives_way_when_l0_needs_compacting() {
 #[test]
 fn writes_that_stay_in_the_memtable_leave_the_store_at_rest() {
     let dir = tempfile::tempdir().unwrap();
-    let db = Db::open(
-        dir.path(),
-        options(Some(Duration::from_millis(20)), default_levels()),
-    )
-    .unwrap();
-    let mut model = BTreeMap::new();
-    fill(&db, &mut model, &mut Rng::new(2), 2_000, 0);
+    let db = small_store(dir.path(), Duration::from_millis(20));
     assert!(db.wait_for_rest(REST).unwrap());
     let rested = db.stats().idle_compactions;
     db.put(b"k", b"memtable only").unwrap();
