@@ -29,7 +29,8 @@ pub struct Outcome {
 }
 
 /// Entries between two calls of the stop check: a zstd-19 compaction of a deep level runs
-/// for minutes, and neither closing the database nor a write should wait for it.
+/// for minutes, and neither closing the database nor the ordinary compaction that idle work
+/// gives way to should wait for it.
 const STOP_CHECK_EVERY: u64 = 4096;
 /// Or input bytes between two calls, for large values.
 const STOP_CHECK_BYTES: usize = 4 << 20;

@@ -72,7 +72,8 @@ enum Idle {
     Task(Task),
     /// Writes stopped less than `idle_after` ago: look again after this long.
     WaitFor(Duration),
-    /// Disabled, at rest, or waiting for a running compaction: sleep until woken.
+    /// Disabled, at rest, or waiting for a running compaction (also one whose busy tables
+    /// hold up needed work): sleep until woken.
     Nothing,
 }
 
