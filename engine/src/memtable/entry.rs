@@ -18,17 +18,22 @@ use crate::key::{self, SeqNo, TRAILER_LEN};
 const _: () = assert!(key::MAX_KEY_LEN <= u32::MAX as usize);
 
 /// Bytes of the user key kept inline in every entry and probe (see [`Head`]).
-const HEAD_LEN: usize = 16;
+const HEAD_LEN: usize = 32;
+const HEAD_WORDS: usize = HEAD_LEN / 8;
 
-/// The first [`HEAD_LEN`] bytes of a user key, zero-padded, as two big-endian numbers, and
-/// the key's length. A skiplist search compares keys at every level, and each entry's
-/// bytes sit in a second allocation: comparing heads first decides most comparisons from
-/// the node alone, one cache miss per level instead of two. Keys of up to 16 bytes (the
-/// micro benchmarks', hashes, numbers) are decided entirely by the head.
+/// The first [`HEAD_LEN`] bytes of a user key, zero-padded, as big-endian numbers, and the
+/// key's length. A skiplist search compares keys at every level, and each entry's bytes
+/// sit in a second allocation: comparing heads first decides most comparisons from the
+/// node alone, one cache miss per level instead of two.
+///
+/// Why 32 bytes and not 16: keys in one store share long prefixes (a RESP key starts with
+/// `'R'`, the tenant and two separator bytes, 10 bytes for the open tenant "default"; the
+/// SCIP store's keys with its tenant and project). With 16 bytes, every redis-benchmark key
+/// (`key:000000123456`) had the same head, so every comparison read the arena:
+/// 38% of a `SET -P 16` server's samples were the skiplist search (benches/RESULTS.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Head {
-    hi: u64,
-    lo: u64,
+    words: [u64; HEAD_WORDS],
     len: u32,
 }
 
@@ -38,10 +43,12 @@ impl Head {
         let mut b = [0u8; HEAD_LEN];
         let n = user_key.len().min(HEAD_LEN);
         b[..n].copy_from_slice(&user_key[..n]);
-        let (hi, lo) = b.split_at(8);
+        let mut words = [0u64; HEAD_WORDS];
+        for (w, chunk) in words.iter_mut().zip(b.chunks_exact(8)) {
+            *w = u64::from_be_bytes(chunk.try_into().unwrap_or_default());
+        }
         Head {
-            hi: u64::from_be_bytes(hi.try_into().unwrap_or_default()),
-            lo: u64::from_be_bytes(lo.try_into().unwrap_or_default()),
+            words,
             // Keys are at most `key::MAX_KEY_LEN` bytes (batches are validated first).
             len: user_key.len() as u32,
         }
@@ -53,7 +60,7 @@ impl Head {
     /// zero-extended self, which length orders.
     #[inline]
     fn decide(&self, other: &Head) -> Option<Ordering> {
-        match (self.hi, self.lo).cmp(&(other.hi, other.lo)) {
+        match self.words.cmp(&other.words) {
             Ordering::Equal => (self.len as usize <= HEAD_LEN && other.len as usize <= HEAD_LEN)
                 .then(|| self.len.cmp(&other.len)),
             o => Some(o),
@@ -117,6 +124,9 @@ impl MemKey {
         self.data.len() + TRAILER_LEN
     }
 }
+
+// The entry's size is part of the flush trigger's per-entry overhead (`ENTRY_OVERHEAD`).
+const _: () = assert!(std::mem::size_of::<MemKey>() == 64);
 
 /// A search key borrowing its user key.
 #[derive(Debug, Clone, Copy)]

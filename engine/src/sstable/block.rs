@@ -103,9 +103,34 @@ impl Block {
         Block::from_arc(data.into(), file, offset)
     }
 
-    /// Like [`Block::new`] over shared bytes, without copying them: a block-cache hit
-    /// wraps the cached `Arc` directly.
+    /// Like [`Block::new`] over shared bytes, without copying them.
     pub fn from_arc(data: Arc<[u8]>, file: Arc<str>, offset: u64) -> Result<Block> {
+        let block = Block::from_cached(data, file, offset)?;
+        let mut prev: Option<u32> = None;
+        for c in block.data[block.entries_end..block.data.len() - 4].chunks_exact(4) {
+            let r = u32::from_le_bytes(c.try_into().expect("4 bytes"));
+            let ok = match prev {
+                None => r == 0,
+                Some(p) => r > p && (r as usize) < block.entries_end,
+            };
+            if !ok {
+                return Err(Error::corruption(
+                    &*block.file,
+                    offset,
+                    format!("bad restart offset {r}"),
+                ));
+            }
+            prev = Some(r);
+        }
+        Ok(block)
+    }
+
+    /// A block-cache hit: wraps the cached `Arc` and skips the walk over the restart
+    /// offsets, since only bytes [`Block::from_arc`] accepted enter the cache (reader.rs).
+    /// The walk was ~6% of a server's samples under pipelined GETs (32 KiB blocks, ~60
+    /// restarts each). The O(1) layout checks stay, and the iterator bounds-checks every
+    /// offset it follows anyway.
+    pub(crate) fn from_cached(data: Arc<[u8]>, file: Arc<str>, offset: u64) -> Result<Block> {
         let corrupt = |what: String| Error::corruption(&*file, offset, what);
         let len = data.len();
         let count_at = len
@@ -122,18 +147,6 @@ impl Block {
             })?;
         if count == 0 || entries_end == 0 {
             return Err(corrupt("empty block".into()));
-        }
-        let mut prev: Option<u32> = None;
-        for c in data[entries_end..count_at].chunks_exact(4) {
-            let r = u32::from_le_bytes(c.try_into().expect("4 bytes"));
-            let ok = match prev {
-                None => r == 0,
-                Some(p) => r > p && (r as usize) < entries_end,
-            };
-            if !ok {
-                return Err(corrupt(format!("bad restart offset {r}")));
-            }
-            prev = Some(r);
         }
         Ok(Block {
             data,

@@ -196,7 +196,7 @@ impl Table {
             Some(block) => Ok(block),
             None => {
                 self.cache_hits.fetch_add(1, Ordering::Relaxed);
-                Block::from_arc(bytes, self.name.clone(), handle.offset)
+                Block::from_cached(bytes, self.name.clone(), handle.offset)
             }
         }
     }
@@ -357,7 +357,7 @@ impl Table {
             };
             if let Some(bytes) = t.cache.as_ref().and_then(|c| c.get(&key)) {
                 t.cache_hits.fetch_add(1, Ordering::Relaxed);
-                out.push(Some(Block::from_arc(bytes, t.name.clone(), h.offset)));
+                out.push(Some(Block::from_cached(bytes, t.name.clone(), h.offset)));
                 continue;
             }
             // A handle outside the data region is corrupt: the single-block path reports it
