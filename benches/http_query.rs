@@ -5,7 +5,7 @@
 //!
 //! The load generator drives every connection from one thread (`http_load`). Two layouts,
 //! one after the other on the same data directory:
-//! - `shared`: the server with its default 2 workers, nothing pinned: client and server
+//! - `shared`: the server with 2 workers, nothing pinned: client and server
 //!   share every core.
 //! - `split`: the server with 1 worker pinned to CPU 0 (its blocking pool too), the client
 //!   pinned to CPU 1.

@@ -20,10 +20,20 @@ pub const DEFAULT_DATA_DIR: &str = "./scipkv-data";
 pub const DEFAULT_RESP_ADDR: &str = "127.0.0.1:6380";
 /// Default HTTP/JSON listen address: loopback only, one above the RESP default's hundreds.
 pub const DEFAULT_HTTP_ADDR: &str = "127.0.0.1:7380";
-/// Default async worker threads: the machine this targets has two cores, and engine calls
-/// that may block on fsync run on tokio's separate blocking pool, so the workers mostly
-/// shuffle bytes.
-pub const DEFAULT_WORKER_THREADS: usize = 2;
+/// Default async worker threads: one per core, as tokio's own default. Tried: one per core
+/// but one (to leave a core to flush and compaction) made pipelined GETs ~25% slower on two
+/// cores (`redis-benchmark -P 16`, 430k/s against 560-600k), since reads run on the
+/// workers; writes no longer block a worker (`writer.rs`), so a second worker costs them
+/// little (benches/RESULTS.md, "Redis protocol", session 8).
+pub fn default_worker_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+/// Default engine memtable for the server: 8 MiB, not the engine's 64 MiB. RESP writes land
+/// at random keys; with the memtable and the one being flushed inside the last-level cache
+/// (tens of MiB on servers) a skiplist insert's per-level reads hit the cache. Measured with
+/// `redis-benchmark -t set -c 50 -P 16 -r 1000000`: 8 MiB ~300k SET/s, 64 MiB ~205k
+/// (benches/RESULTS.md, "Redis protocol", session 8). SCIP uploads did not measurably slow.
+pub const DEFAULT_MEMTABLE_SIZE: usize = 8 << 20;
 /// Most async worker threads accepted (more than any sensible core count).
 pub const MAX_WORKER_THREADS: usize = 1024;
 
@@ -37,7 +47,8 @@ pub struct Config {
     pub resp_addr: String,
     pub http_addr: String,
     pub sync: SyncMode,
-    /// Engine memtable size in bytes; `None` keeps the engine's default.
+    /// Engine memtable size in bytes ([`DEFAULT_MEMTABLE_SIZE`] by default); `None` keeps
+    /// the engine's own default.
     pub memtable_size: Option<usize>,
     /// How tables are read: `mmap` (default), `pread`, or `io_uring` (`O_DIRECT` with batched
     /// reads; falls back to pread where the kernel or filesystem cannot).
@@ -71,9 +82,9 @@ impl Default for Config {
             resp_addr: DEFAULT_RESP_ADDR.to_owned(),
             http_addr: DEFAULT_HTTP_ADDR.to_owned(),
             sync: SyncMode::Always,
-            memtable_size: None,
+            memtable_size: Some(DEFAULT_MEMTABLE_SIZE),
             read_path: ReadPath::default(),
-            worker_threads: DEFAULT_WORKER_THREADS,
+            worker_threads: default_worker_threads(),
             limits: ServerLimits::default(),
             tokens: Vec::new(),
             enable_debug_command: false,
@@ -245,7 +256,9 @@ impl Config {
         if let Some(sync) = file.sync {
             config.sync = parse_sync(&sync)?;
         }
-        config.memtable_size = file.memtable_size;
+        if let Some(size) = file.memtable_size {
+            config.memtable_size = Some(size);
+        }
         if let Some(p) = file.read_path {
             config.read_path = ReadPath::from_name(&p).ok_or(ConfigError::ReadPath(p))?;
         }
@@ -348,6 +361,17 @@ mod tests {
     #[test]
     fn empty_file_gives_defaults() {
         assert_eq!(Config::from_toml("").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn defaults_use_every_core_and_size_the_memtable_for_the_cache() {
+        let config = Config::default();
+        assert_eq!(config.memtable_size, Some(8 << 20));
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        assert_eq!(config.worker_threads, cores);
+        // A file that names neither keeps both.
+        let file = Config::from_toml("sync = \"never\"").unwrap();
+        assert_eq!(file.memtable_size, Some(8 << 20));
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! One client connection: read, parse, execute in order, reply.
 //!
-//! Pipelining: every complete request in the input buffer is parsed, the whole group runs
-//! on one blocking thread (engine calls may fsync) and the replies go out in one write.
+//! Pipelining: every complete request in the input buffer is parsed and run in order, and
+//! the replies go out in one write. Runs of plain SETs go to the write front (`writer.rs`)
+//! and are awaited; the rest run on the worker when cheap (point reads, small writes that
+//! do not wait for an fsync), else on the blocking pool.
 //! Backpressure is natural: while replies are being written nothing more is read, so a
 //! client that never reads stalls only itself.
 
@@ -17,7 +19,10 @@ use tokio::sync::{mpsc, watch};
 use crate::clients::Registration;
 use scipkv_engine::SyncMode;
 
-use crate::commands::{Session, execute, is_point_read, is_small_plain_write, run_plain_writes};
+use crate::commands::{
+    Session, execute, finish_plain_writes, gather_plain_writes, is_plain_write, is_point_read,
+    is_small_plain_write,
+};
 use crate::resp::{Command, ProtocolError, RequestParser, Value, encode};
 use crate::shared::{Shared, Stats};
 
@@ -88,7 +93,7 @@ async fn serve(stream: &mut TcpStream, ctx: &mut ConnectionContext) {
             let Some(state) = session.take() else { return };
             let deadline = limits.resp_request_timeout.map(|t| arrived + t);
             let Some((state, rest, output, spent)) =
-                execute_group(&shared, state, pending, deadline).await
+                execute_pending(&shared, state, pending, deadline).await
             else {
                 return;
             };
@@ -162,6 +167,67 @@ fn parse_pending(
     result
 }
 
+/// Runs queued requests in order until they are done, the output cap is hit or the client
+/// quits: runs of plain writes through the write front (`writer.rs`), awaited without
+/// holding the worker; everything else through [`execute_group`]. Same results as
+/// [`execute_group`]; `None` if a blocking task died.
+async fn execute_pending(
+    shared: &Arc<Shared>,
+    mut session: Session,
+    mut pending: VecDeque<Command>,
+    deadline: Option<Instant>,
+) -> Option<Executed> {
+    let mut output = Vec::new();
+    let mut spent = Vec::with_capacity(pending.len());
+    while !pending.is_empty() && !session.quit && output.len() < MAX_OUTPUT {
+        // Past the deadline, `run_queue` answers everything left with the timeout error.
+        let late = deadline.is_some_and(|d| Instant::now() >= d);
+        if !late && let Some(writes) = gather_plain_writes(&session, &pending) {
+            let started = Instant::now();
+            let reply = shared.writes.write(writes.batch, writes.stripes).await;
+            let run = writes.run;
+            finish_plain_writes(
+                shared,
+                &session,
+                &mut pending,
+                &mut spent,
+                run,
+                &reply,
+                started,
+            );
+            // Every request of the run gets the same reply: encode it once, copy the rest.
+            let start = output.len();
+            encode(&reply, session.protocol, &mut output);
+            let end = output.len();
+            for _ in 1..run {
+                output.extend_from_within(start..end);
+            }
+            continue;
+        }
+        // Up to the next plain write (the head itself may be one the front declined).
+        let upto = if late {
+            pending.len()
+        } else {
+            1 + pending
+                .iter()
+                .skip(1)
+                .position(|c| is_plain_write(&c.args))
+                .unwrap_or(pending.len() - 1)
+        };
+        let rest = pending.split_off(upto);
+        let (state, mut left, out, ran) = execute_group(shared, session, pending, deadline).await?;
+        session = state;
+        output.extend_from_slice(&out);
+        spent.extend(ran);
+        left.extend(rest);
+        pending = left;
+        if session.quit {
+            pending.clear();
+        }
+    }
+    Some((session, pending, output, spent))
+}
+
 /// Runs queued requests (on the blocking pool unless all are point reads) until they are
 /// done, the output cap is hit or the client quits. Returns the session, the requests not
 /// yet run, the encoded replies and the requests that ran (their buffers go back to the
@@ -224,18 +290,6 @@ fn run_queue(
                 encode(&timed_out(), session.protocol, &mut output);
             }
             break;
-        }
-        if let Some((reply, count)) =
-            run_plain_writes(shared, &mut session, &mut pending, &mut spent)
-        {
-            // Every request of the run gets the same reply: encode it once, copy the rest.
-            let start = output.len();
-            encode(&reply, session.protocol, &mut output);
-            let end = output.len();
-            for _ in 1..count {
-                output.extend_from_within(start..end);
-            }
-            continue;
         }
         let Some(command) = pending.pop_front() else {
             break;

@@ -29,6 +29,8 @@ pub enum ServerError {
     OpenOnNetwork { addr: std::net::SocketAddr },
     #[error("cannot start the async runtime: {0}")]
     Runtime(#[source] std::io::Error),
+    #[error("cannot start the RESP writer thread: {0}")]
+    WriterThread(#[source] std::io::Error),
     #[error("cannot install signal handlers: {0}")]
     Signals(#[source] std::io::Error),
     #[error("closing the database failed: {0}")]

@@ -20,6 +20,7 @@ mod metrics;
 mod resp_server;
 mod shared;
 mod shutdown;
+mod writer;
 
 pub use config::{Config, ConfigError, ServerLimits};
 pub use error::ServerError;

@@ -22,6 +22,7 @@ use crate::locks::KeyLocks;
 use crate::metrics::Metrics;
 use crate::shared::{Shared, Stats};
 use crate::shutdown::Signals;
+use crate::writer::WriteFront;
 
 /// How long shutdown waits for connections to finish the requests they already received
 /// (a client that stops reading its replies could otherwise hold shutdown forever).
@@ -70,6 +71,7 @@ pub fn serve(config: Config, on_listening: impl FnOnce(&Listening)) -> Result<()
         source,
     })?;
     let data_dir = std::fs::canonicalize(location).unwrap_or(location.clone());
+    let mut writer_thread = None;
     let result: Result<(), ServerError> = runtime.block_on(async {
         let (listener, resp) = bind(&config.resp_addr).await?;
         let (http_listener, http) = bind(&config.http_addr).await?;
@@ -82,6 +84,10 @@ pub fn serve(config: Config, on_listening: impl FnOnce(&Listening)) -> Result<()
             }
         }
         let signals = Signals::install().map_err(ServerError::Signals)?;
+        let locks = Arc::new(KeyLocks::default());
+        let (writes, writer) =
+            WriteFront::start(db.clone(), Arc::clone(&locks)).map_err(ServerError::WriterThread)?;
+        writer_thread = Some(writer);
         let shared = Arc::new(Shared {
             db: db.clone(),
             scip: ScipStore::from_db(db.clone()),
@@ -92,7 +98,8 @@ pub fn serve(config: Config, on_listening: impl FnOnce(&Listening)) -> Result<()
             started: Instant::now(),
             clients: Arc::new(Clients::default()),
             cursors: Cursors::default(),
-            locks: KeyLocks::default(),
+            locks,
+            writes,
             stats: Stats::default(),
             metrics: Metrics::new(
                 crate::commands::COMMANDS.iter().map(|c| c.name).collect(),
@@ -111,6 +118,10 @@ pub fn serve(config: Config, on_listening: impl FnOnce(&Listening)) -> Result<()
     // Connections that missed the drain deadline may still have an engine call running;
     // give it a moment so close() does not race with it.
     runtime.shutdown_timeout(Duration::from_secs(5));
+    // Every RESP write handed over before this point is written before the engine closes.
+    if let Some(writer) = writer_thread {
+        writer.stop();
+    }
     result?;
     db.close().map_err(ServerError::Close)
 }

@@ -16,6 +16,7 @@ use crate::cursors::Cursors;
 use crate::locks::KeyLocks;
 use crate::metrics::Metrics;
 use crate::metrics::sharded::Counter;
+use crate::writer::WriteFront;
 
 #[derive(Debug)]
 pub(crate) struct Shared {
@@ -29,7 +30,9 @@ pub(crate) struct Shared {
     pub started: Instant,
     pub clients: Arc<Clients>,
     pub cursors: Cursors,
-    pub locks: KeyLocks,
+    pub locks: Arc<KeyLocks>,
+    /// Plain SET/MSET runs go through here (`writer.rs`).
+    pub writes: WriteFront,
     pub stats: Stats,
     pub metrics: Metrics,
     /// The engine's expiry clock (system time plus an offset only `DEBUG ADVANCE-CLOCK` moves).

@@ -18,8 +18,9 @@ use std::time::Instant;
 
 use thiserror::Error;
 
-use coalesce::is_plain_write;
-pub(crate) use coalesce::run_plain_writes;
+pub(crate) use coalesce::{
+    finish as finish_plain_writes, gather as gather_plain_writes, is_plain_write,
+};
 
 use crate::auth::Principal;
 use crate::clients::ClientInfo;
