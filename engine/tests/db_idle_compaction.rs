@@ -279,6 +279,53 @@ fn idle_compaction_gives_way_when_l0_needs_compacting() {
     check_model(&db, &model, "after giving way and resting");
 }
 
+/// A burst of writes (a megabyte of WAL, all still in the memtable, so no level needs
+/// compaction) makes a running idle compaction give up: its zstd-19 rewrite would share the
+/// cores with the writes. Once writes stop again, idle work resumes and finishes.
+#[test]
+fn idle_compaction_gives_way_to_a_burst_of_writes() {
+    let seed = common::seed("idle_compaction_gives_way_to_a_burst_of_writes");
+    let mut rng = Rng::new(seed);
+    let dir = tempfile::tempdir().unwrap();
+    let mut model = BTreeMap::new();
+    let db = Db::open(dir.path(), options(None, default_levels())).unwrap();
+    // As in the test above: idle steps that run for seconds.
+    fill(&db, &mut model, &mut rng, 100_000, 0);
+    db.close().unwrap();
+
+    let db = Db::open(
+        dir.path(),
+        options(Some(Duration::from_millis(20)), default_levels()),
+    )
+    .unwrap();
+    let deadline = std::time::Instant::now() + REST;
+    // Not a wait for a state to settle: the burst has to land while idle work runs.
+    while db.stats().idle_compactions == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "idle compaction never started"
+        );
+        std::thread::yield_now();
+    }
+    let wal_before = db.stats().wal_bytes;
+    for i in 0..20_000u64 {
+        let k = format!("burst{i:06}").into_bytes();
+        let v = record(i, 1);
+        db.put(&k, &v).unwrap();
+        model.insert(k, v);
+    }
+    assert!(db.stats().wal_bytes - wal_before > 1 << 20, "the burst is over 1 MiB");
+    assert!(db.wait_for_rest(REST).unwrap());
+    let s = db.stats();
+    assert!(
+        s.compactions_abandoned >= 1,
+        "the running idle compaction should have given way to the burst: {s:?}"
+    );
+    assert_eq!(s.compaction_errors, 0);
+    assert!(levels(&db).iter().all(|l| *l == 2), "{:?}", levels(&db));
+    check_model(&db, &model, "after giving way to writes and resting");
+}
+
 #[test]
 fn writes_that_stay_in_the_memtable_leave_the_store_at_rest() {
     let dir = tempfile::tempdir().unwrap();

@@ -19,6 +19,11 @@ use crate::{Error, Result};
 
 /// Wait before retrying a failed compaction.
 const RETRY_AFTER: Duration = Duration::from_millis(200);
+/// Idle work gives up once this many WAL bytes were written since it began: a burst of
+/// writes is back, and a zstd-19 rewrite would share the cores with it. A trickle (a few
+/// writes a second) stays far below it for the minutes a large idle step takes, so it does
+/// not abandon idle work over and over (giving up at the first write did).
+const IDLE_YIELD_BYTES: u64 = 1 << 20;
 /// How often `wait_for_rest` looks at the poison flag, which nothing signals it about.
 const POISON_CHECK: Duration = Duration::from_millis(100);
 /// How long one write group waits while L0 is past its slowdown trigger.
@@ -292,11 +297,18 @@ impl DbInner {
     }
 
     /// Runs one task and installs its result; `Ok(false)` if it gave up: the database is
-    /// closing, or the task is idle work and the tree now needs ordinary compaction.
+    /// closing, or the task is idle work and the tree now needs ordinary compaction or a
+    /// burst of writes arrived ([`IDLE_YIELD_BYTES`]).
     fn execute(&self, task: &Task) -> Result<bool> {
         let start = Instant::now();
-        let stop =
-            || self.shutdown.load(Ordering::Acquire) || (task.idle && self.needs_compaction());
+        let written = || self.stats.wal_bytes.load(Ordering::Relaxed);
+        let written_at_start = written();
+        let stop = || {
+            self.shutdown.load(Ordering::Acquire)
+                || (task.idle
+                    && (self.needs_compaction()
+                        || written().saturating_sub(written_at_start) >= IDLE_YIELD_BYTES))
+        };
         let mut edit = VersionEdit::default();
         for t in &task.inputs {
             edit.deleted_tables.push((task.level as u32, t.meta.number));
