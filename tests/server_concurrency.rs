@@ -154,7 +154,10 @@ fn pipelined_write_runs_keep_order_and_stay_atomic_against_set_nx() {
         .map(|t| {
             let barrier = Arc::clone(&barrier);
             let mut con = server.client();
+            // Failures are collected, not panicked on: a panicking thread would leave the
+            // others waiting at the barrier forever.
             thread::spawn(move || {
+                let mut failures = Vec::new();
                 for round in 0..ROUNDS {
                     barrier.wait();
                     let mut pipe = redis::pipe();
@@ -170,9 +173,12 @@ fn pipelined_write_runs_keep_order_and_stay_atomic_against_set_nx() {
                         .ignore();
                     let keys: Vec<String> = (0..OWN).map(|j| format!("own{t}:{j}")).collect();
                     pipe.cmd("MGET").arg(&keys);
-                    let (values,): (Vec<usize>,) = pipe.query(&mut con).unwrap();
-                    assert_eq!(values, vec![round; OWN], "writer {t}, round {round}");
+                    match pipe.query::<(Vec<usize>,)>(&mut con) {
+                        Ok((values,)) if values == vec![round; OWN] => {}
+                        other => failures.push(format!("writer {t}, round {round}: {other:?}")),
+                    }
                 }
+                failures
             })
         })
         .collect();
@@ -181,18 +187,19 @@ fn pipelined_write_runs_keep_order_and_stay_atomic_against_set_nx() {
     for round in 0..ROUNDS {
         barrier.wait();
         for t in 0..WRITERS {
-            let reply: Option<String> = cmd("SET")
+            let reply: redis::RedisResult<Option<String>> = cmd("SET")
                 .arg(format!("nx{round}:{t}"))
                 .arg("nx")
                 .arg("NX")
-                .query(&mut con)
-                .unwrap();
-            nx_won += usize::from(reply.is_some());
+                .query(&mut con);
+            nx_won += usize::from(matches!(reply, Ok(Some(_))));
         }
     }
-    for writer in writers {
-        writer.join().unwrap();
-    }
+    let failures: Vec<String> = writers
+        .into_iter()
+        .flat_map(|w| w.join().unwrap())
+        .collect();
+    assert!(failures.is_empty(), "{failures:#?}");
     for round in 0..ROUNDS {
         for t in 0..WRITERS {
             let value: String = cmd("GET")

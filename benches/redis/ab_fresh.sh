@@ -14,6 +14,13 @@ TEST=$2
 N=$3
 ROUNDS=$4
 shift 4
+pid=
+dir=
+cleanup() {
+    if [ -n "$pid" ]; then kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+    if [ -n "$dir" ]; then rm -rf "$dir"; fi
+}
+trap cleanup EXIT
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
@@ -26,10 +33,15 @@ for round in $(seq 1 "$ROUNDS"); do
             "$dir" "$port" "$http" "${EXTRA:-}" >"$dir/scipkv.toml"
         "$bin" serve --config "$dir/scipkv.toml" >/dev/null 2>&1 &
         pid=$!
+        up=
         for _ in $(seq 1 200); do
-            if [ "$(redis-cli -p "$port" PING 2>/dev/null)" = "PONG" ]; then break; fi
+            if [ "$(redis-cli -p "$port" PING 2>/dev/null)" = "PONG" ]; then up=1; break; fi
             sleep 0.05
         done
+        if [ -z "$up" ]; then
+            echo "$bin did not answer PING on port $port" >&2
+            exit 1
+        fi
         if [ "$TEST" = get ]; then
             redis-benchmark -p "$port" -t set -n 1000000 -r 1000000 -c 50 -P 16 -q >/dev/null
         fi
@@ -37,6 +49,8 @@ for round in $(seq 1 "$ROUNDS"); do
         echo "round $round $bin $result"
         kill -TERM "$pid"
         wait "$pid" || true
+        pid=
         rm -rf "$dir"
+        dir=
     done
 done

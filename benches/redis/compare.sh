@@ -46,7 +46,10 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/scipkv-vs-redis.XXXXXX")
 pids=()
 cleanup() {
     # A stopped server acts on SIGTERM only once continued.
-    for p in "${pids[@]}"; do kill -CONT "$p" 2>/dev/null || true; done
+    for p in "${pids[@]}"; do
+        pkill -CONT -P "$p" 2>/dev/null || true
+        kill -CONT "$p" 2>/dev/null || true
+    done
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
     for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
     rm -rf "$tmp"
@@ -119,11 +122,14 @@ for rep in $(seq 1 "$REPS"); do
             # background after a write phase (also idle compaction, once quiet for 10 s),
             # which would otherwise share the cores with Redis's run; its work waits for
             # scipkv's own next run instead.
-            kill -STOP "$other"
+            # Children too: Redis rewrites its AOF in a forked child.
+            kill -STOP "$other" || { echo "server $other is gone" >&2; exit 1; }
+            pkill -STOP -P "$other" || true
             bench "$port" "$p" | while read -r test rps p99; do
                 echo "$rep $p $target $test $rps $p99" >>"$results"
                 echo "   $test ${rps} ops/s, p99 ${p99} ms" >&2
             done
+            pkill -CONT -P "$other" || true
             kill -CONT "$other"
         done
     done

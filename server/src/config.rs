@@ -23,10 +23,13 @@ pub const DEFAULT_HTTP_ADDR: &str = "127.0.0.1:7380";
 /// Default async worker threads: one per core, as tokio's own default. Tried: one per core
 /// but one (to leave a core to flush and compaction) made pipelined GETs ~25% slower on two
 /// cores (`redis-benchmark -P 16`, 430k/s against 560-600k), since reads run on the
-/// workers; writes no longer block a worker (`writer.rs`), so a second worker costs them
-/// little (benches/RESULTS.md, "Redis protocol", session 8).
+/// workers; pipelined SET runs go to the write front (`writer.rs`) instead of making one
+/// worker wait for the other's group commit, so a second worker costs them little
+/// (benches/RESULTS.md, "Redis protocol", session 8).
 pub fn default_worker_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(MAX_WORKER_THREADS)
 }
 /// Default engine memtable for the server: 8 MiB, not the engine's 64 MiB. RESP writes land
 /// at random keys; with the memtable and the one being flushed inside the last-level cache
@@ -47,8 +50,8 @@ pub struct Config {
     pub resp_addr: String,
     pub http_addr: String,
     pub sync: SyncMode,
-    /// Engine memtable size in bytes ([`DEFAULT_MEMTABLE_SIZE`] by default); `None` keeps
-    /// the engine's own default.
+    /// Engine memtable size in bytes ([`DEFAULT_MEMTABLE_SIZE`] unless the file sets it);
+    /// `None` (only when embedding the server) keeps the engine's own default.
     pub memtable_size: Option<usize>,
     /// How tables are read: `mmap` (default), `pread`, or `io_uring` (`O_DIRECT` with batched
     /// reads; falls back to pread where the kernel or filesystem cannot).
@@ -369,7 +372,7 @@ mod tests {
         assert_eq!(config.memtable_size, Some(8 << 20));
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         assert_eq!(config.worker_threads, cores);
-        // A file that names neither keeps both.
+        // A file that does not name the memtable size keeps the server's default.
         let file = Config::from_toml("sync = \"never\"").unwrap();
         assert_eq!(file.memtable_size, Some(8 << 20));
     }

@@ -20,8 +20,8 @@ use crate::clients::Registration;
 use scipkv_engine::SyncMode;
 
 use crate::commands::{
-    Session, execute, finish_plain_writes, gather_plain_writes, is_plain_write, is_point_read,
-    is_small_plain_write,
+    Gathered, Session, execute, finish_plain_writes, gather_plain_writes, is_point_read,
+    is_small_plain_write, next_run,
 };
 use crate::resp::{Command, ProtocolError, RequestParser, Value, encode};
 use crate::shared::{Shared, Stats};
@@ -182,42 +182,40 @@ async fn execute_pending(
     while !pending.is_empty() && !session.quit && output.len() < MAX_OUTPUT {
         // Past the deadline, `run_queue` answers everything left with the timeout error.
         let late = deadline.is_some_and(|d| Instant::now() >= d);
-        if !late && let Some(writes) = gather_plain_writes(&session, &pending) {
-            let started = Instant::now();
-            let reply = shared.writes.write(writes.batch, writes.stripes).await;
-            let run = writes.run;
-            finish_plain_writes(
-                shared,
-                &session,
-                &mut pending,
-                &mut spent,
-                run,
-                &reply,
-                started,
-            );
-            // Every request of the run gets the same reply: encode it once, copy the rest.
-            let start = output.len();
-            encode(&reply, session.protocol, &mut output);
-            let end = output.len();
-            for _ in 1..run {
-                output.extend_from_within(start..end);
+        let upto = match gather_plain_writes(&session, &pending) {
+            _ if late => pending.len(),
+            Gathered::Run(writes) => {
+                let started = Instant::now();
+                let reply = shared.writes.write(writes.batch, writes.stripes).await;
+                let run = writes.run;
+                finish_plain_writes(
+                    shared,
+                    &session,
+                    &mut pending,
+                    &mut spent,
+                    run,
+                    &reply,
+                    started,
+                );
+                // Every request of the run gets the same reply: encode it once, copy the
+                // rest.
+                let start = output.len();
+                encode(&reply, session.protocol, &mut output);
+                let end = output.len();
+                for _ in 1..run {
+                    output.extend_from_within(start..end);
+                }
+                continue;
             }
-            continue;
-        }
-        // Up to the next plain write (the head itself may be one the front declined).
-        let upto = if late {
-            pending.len()
-        } else {
-            1 + pending
-                .iter()
-                .skip(1)
-                .position(|c| is_plain_write(&c.args))
-                .unwrap_or(pending.len() - 1)
+            Gathered::OneByOne(run) => run,
+            // Up to the next run of plain writes: reads and lone writes run as one group.
+            Gathered::Nothing => next_run(&pending),
         };
         let rest = pending.split_off(upto);
-        let (state, mut left, out, ran) = execute_group(shared, session, pending, deadline).await?;
+        let (state, mut left, out, ran) =
+            execute_group(shared, session, pending, deadline, output).await?;
         session = state;
-        output.extend_from_slice(&out);
+        output = out;
         spent.extend(ran);
         left.extend(rest);
         pending = left;
@@ -238,6 +236,7 @@ async fn execute_group(
     session: Session,
     pending: VecDeque<Command>,
     deadline: Option<Instant>,
+    output: Vec<u8>,
 ) -> Option<Executed> {
     // Point reads run on the async worker itself. Measured with redis-benchmark (GET,
     // 50 clients, 2 cores): 53-57k req/s inline against 32-33k through spawn_blocking and
@@ -254,10 +253,10 @@ async fn execute_group(
         .iter()
         .all(|c| (inline_writes && is_small_plain_write(&c.args)) || is_point_read(&c.args))
     {
-        return Some(run_queue(shared, session, pending, deadline));
+        return Some(run_queue(shared, session, pending, deadline, output));
     }
     let shared = Arc::clone(shared);
-    tokio::task::spawn_blocking(move || run_queue(&shared, session, pending, deadline))
+    tokio::task::spawn_blocking(move || run_queue(&shared, session, pending, deadline, output))
         .await
         .ok()
 }
@@ -273,13 +272,15 @@ fn timed_out() -> Value {
 /// replies and the requests that ran.
 type Executed = (Session, VecDeque<Command>, Vec<u8>, Vec<Command>);
 
+/// Appends the replies to `output` (what earlier parts of the same pipeline produced), so
+/// the [`MAX_OUTPUT`] cap counts them all.
 fn run_queue(
     shared: &Shared,
     mut session: Session,
     mut pending: VecDeque<Command>,
     deadline: Option<Instant>,
+    mut output: Vec<u8>,
 ) -> Executed {
-    let mut output = Vec::new();
     let mut spent = Vec::with_capacity(pending.len());
     while !pending.is_empty() {
         if deadline.is_some_and(|d| Instant::now() >= d) {

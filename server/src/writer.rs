@@ -37,8 +37,9 @@ struct Job {
 
 enum Msg {
     Job(Job),
-    /// Sent once at shutdown, after the connections have drained: everything queued before it
-    /// is written, then the thread ends.
+    /// Sent once at shutdown, after the connections drained or the drain timed out and the
+    /// runtime stopped (so no connection can send more): everything queued before it is
+    /// written, then the thread ends.
     Stop,
 }
 
@@ -101,8 +102,6 @@ fn closed() -> Value {
 
 fn run(rx: &Receiver<Msg>, db: &Db, locks: &KeyLocks) {
     let mut jobs: Vec<Job> = Vec::new();
-    let mut gathered = WriteBatch::new();
-    let mut stripes: Vec<usize> = Vec::new();
     // A job that did not fit the previous gathering: it starts the next one.
     let mut carried: Option<Job> = None;
     let mut stop = false;
@@ -132,7 +131,17 @@ fn run(rx: &Receiver<Msg>, db: &Db, locks: &KeyLocks) {
                 Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
             }
         }
-        let reply = write_jobs(db, locks, &mut jobs, &mut gathered, &mut stripes);
+        // A panic in the engine is a bug; it fails this group's writes, not every later one
+        // (the stripes' guards are released as it unwinds).
+        let reply = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            write_jobs(db, locks, &mut jobs)
+        }))
+        .unwrap_or_else(|_| {
+            eprintln!(
+                "scipkv: the RESP write front panicked writing a batch; its clients got an error"
+            );
+            Value::Error("ERR internal error while writing".into())
+        });
         for job in jobs.drain(..) {
             // A connection that went away no longer waits for its reply.
             let _ = job.reply.send(reply.clone());
@@ -140,36 +149,37 @@ fn run(rx: &Receiver<Msg>, db: &Db, locks: &KeyLocks) {
     }
 }
 
-/// One engine write for all `jobs`. A single job's batch is written as it is; several are
-/// appended into `gathered`. Either is sorted by key first (stably, so a key's writes keep
-/// their order and the batch means the same): consecutive memtable inserts then share the
-/// skiplist's upper path, in cache, where random ones miss at most levels (-P 16 SETs: mean
-/// +12%, benches/RESULTS.md "Redis protocol", session 8). Each job's batch was
-/// validated alone, and several together stay under [`MAX_GATHER_BYTES`], far below the
-/// engine's payload bound, so together they are valid too.
-fn write_jobs(
-    db: &Db,
-    locks: &KeyLocks,
-    jobs: &mut [Job],
-    gathered: &mut WriteBatch,
-    stripes: &mut Vec<usize>,
-) -> Value {
-    stripes.clear();
+/// One engine write for all `jobs`: a single job's batch as it is, several appended into
+/// one. It is sorted by key first (stably, so a key's writes keep their order and the batch
+/// means the same): consecutive memtable inserts then share the skiplist's upper path, in
+/// cache, where random ones miss at most levels (-P 16 SETs: mean +12%, benches/RESULTS.md
+/// "Redis protocol", session 8). Each job's batch was validated alone, and several together
+/// stay under [`MAX_GATHER_BYTES`], far below the engine's payload bound, so together they
+/// are valid too.
+///
+/// The key stripes are taken only around the engine write, after the batch is built: a
+/// gathered batch holds many of them, and a lone SET or a read-modify-write command running
+/// on an async worker waits (blocking that worker) for any stripe it shares.
+fn write_jobs(db: &Db, locks: &KeyLocks, jobs: &mut [Job]) -> Value {
+    let mut stripes = Vec::with_capacity(jobs.iter().map(|j| j.stripes.len()).sum());
     for job in jobs.iter_mut() {
         stripes.append(&mut job.stripes);
     }
-    let _guard = locks.lock_stripes(std::mem::take(stripes));
-    let result = if let [only] = jobs {
-        let mut batch = std::mem::take(&mut only.batch);
-        batch.sort_by_key();
-        db.write(batch)
+    let mut batch = if let [only] = jobs {
+        std::mem::take(&mut only.batch)
     } else {
-        gathered.clear();
+        let bytes: usize = jobs.iter().map(|j| j.batch.approximate_size()).sum();
+        let ops: usize = jobs.iter().map(|j| j.batch.len()).sum();
+        let mut gathered = WriteBatch::with_capacity(ops, bytes);
         for job in jobs.iter() {
             gathered.append(&job.batch);
         }
-        gathered.sort_by_key();
-        db.write(std::mem::take(gathered))
+        gathered
+    };
+    batch.sort_by_key();
+    let result = {
+        let _guard = locks.lock_stripes(stripes);
+        db.write(batch)
     };
     match result {
         Ok(()) => Value::ok(),

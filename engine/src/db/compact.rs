@@ -280,7 +280,8 @@ impl DbInner {
                         c.cursor[level] = last;
                     }
                 }
-                // Given up (closing, or a write ended the idle period): not a failure.
+                // Given up (closing; or idle work that gave way to needed compaction or to a
+                // burst of writes): not a failure.
                 Ok(false) => {}
                 Err(e) => {
                     self.stats.compaction_errors.fetch_add(1, Ordering::Relaxed);

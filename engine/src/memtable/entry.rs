@@ -262,11 +262,18 @@ mod tests {
         let mut rng = crate::log::tests::Rng::seeded("entry_order_is_the_internal_key_order");
         let alphabet = [0u8, 1, b'0', b'1', 0xff];
         let mut keys: Vec<(Vec<u8>, u64)> = Vec::new();
-        for _ in 0..400 {
+        for i in 0..500 {
             let len = rng.below(HEAD_LEN + 6);
-            let k: Vec<u8> = (0..len)
+            let mut k: Vec<u8> = (0..len)
                 .map(|_| alphabet[rng.below(alphabet.len())])
                 .collect();
+            if i % 5 == 0 {
+                // Keys that share a head of zero bytes and then differ past it, so the
+                // heads tie and the arena decides (`decide` returns `None`).
+                let mut shared = vec![0u8; HEAD_LEN - rng.below(3)];
+                shared.append(&mut k);
+                k = shared;
+            }
             keys.push((k, rng.below(4) as u64));
         }
         let arena = Arena::default();

@@ -157,7 +157,8 @@ impl Block {
         })
     }
 
-    /// Offset of restart point `i` (`i < num_restarts`; validated at construction).
+    /// Offset of restart point `i` (`i < num_restarts`). Validated by `from_arc` (bytes from
+    /// the cache were, when they entered it); callers bounds-check what they read there.
     #[inline]
     pub(super) fn restart(&self, i: usize) -> usize {
         let at = self.entries_end + 4 * i;

@@ -39,26 +39,35 @@ pub(crate) struct PlainWrites {
     pub run: usize,
 }
 
-/// The run of plain writes heading `pending` as one batch, or `None` if it is shorter than
-/// two, the client may not write, or the batch would break an engine limit: the requests
-/// then run one by one and each gets its own error.
-pub(crate) fn gather(session: &Session, pending: &VecDeque<Command>) -> Option<PlainWrites> {
-    let mut run = 0;
-    let mut bytes = 0;
-    for command in pending.iter().take(MAX_RUN) {
-        if !is_plain_write(&command.args) || bytes > MAX_RUN_BYTES {
-            break;
-        }
-        bytes += command.args[1..].iter().map(Vec::len).sum::<usize>();
-        run += 1;
+/// What heads a queue.
+pub(crate) enum Gathered {
+    /// A run of plain writes, as one batch.
+    Run(PlainWrites),
+    /// A run of this many plain writes (at least two) that must run one by one: the client
+    /// may not write (each gets its error) or the batch breaks an engine limit (each gets its
+    /// own result).
+    OneByOne(usize),
+    /// Not a run: the head is not a plain write, or a lone one.
+    Nothing,
+}
+
+/// The run of plain writes heading `pending`. A lone write runs in `execute` on the
+/// connection's worker (or the blocking pool), as it did before the write front existed:
+/// handing it over costs a thread wake-up per request, more than its write
+/// (`redis-benchmark -P 1` SET: 56k/s through the front, 69k inline).
+pub(crate) fn gather(session: &Session, pending: &VecDeque<Command>) -> Gathered {
+    let run = run_len(pending, 0);
+    if run < 2 {
+        return Gathered::Nothing;
     }
-    // A lone write runs in `execute` on the connection's worker (or the blocking pool), as
-    // it did before the front existed: handing it over costs a thread wake-up per request,
-    // more than its write (`redis-benchmark -P 1` SET: 56k/s through the front, 69k
-    // inline). A client that may not write gets its errors from `execute` too.
-    if run < 2 || !super::auth::may_write(session) {
-        return None;
+    if !super::auth::may_write(session) {
+        return Gathered::OneByOne(run);
     }
+    let bytes: usize = pending
+        .iter()
+        .take(run)
+        .map(|c| c.args[1..].iter().map(Vec::len).sum::<usize>())
+        .sum();
     let pairs: usize = pending.iter().take(run).map(|c| c.args.len() / 2).sum();
     let prefix = session.keyspace.prefix().len();
     let mut batch = WriteBatch::with_capacity(pairs, bytes + pairs * prefix);
@@ -72,12 +81,39 @@ pub(crate) fn gather(session: &Session, pending: &VecDeque<Command>) -> Option<P
             batch.put(&key, &pair[1]);
         }
     }
-    batch.validate().ok()?;
-    Some(PlainWrites {
+    if batch.validate().is_err() {
+        return Gathered::OneByOne(run);
+    }
+    Gathered::Run(PlainWrites {
         batch,
         stripes,
         run,
     })
+}
+
+/// How many plain writes (at most [`MAX_RUN`], about [`MAX_RUN_BYTES`]) start at `from`.
+fn run_len(pending: &VecDeque<Command>, from: usize) -> usize {
+    let mut run = 0;
+    let mut bytes = 0;
+    for command in pending.iter().skip(from).take(MAX_RUN) {
+        if !is_plain_write(&command.args) || bytes > MAX_RUN_BYTES {
+            break;
+        }
+        bytes += command.args[1..].iter().map(Vec::len).sum::<usize>();
+        run += 1;
+    }
+    run
+}
+
+/// Where the next run of two or more plain writes after the head starts (`pending.len()` if
+/// none): everything before it runs as one group, lone writes included.
+pub(crate) fn next_run(pending: &VecDeque<Command>) -> usize {
+    (1..pending.len())
+        .find(|&i| {
+            is_plain_write(&pending[i].args)
+                && pending.get(i + 1).is_some_and(|c| is_plain_write(&c.args))
+        })
+        .unwrap_or(pending.len())
 }
 
 /// Accounts for a written run of `run` requests that started at `started`: counters, the

@@ -19,7 +19,8 @@ use std::time::Instant;
 use thiserror::Error;
 
 pub(crate) use coalesce::{
-    finish as finish_plain_writes, gather as gather_plain_writes, is_plain_write,
+    Gathered, finish as finish_plain_writes, gather as gather_plain_writes, is_plain_write,
+    next_run,
 };
 
 use crate::auth::Principal;
