@@ -209,6 +209,19 @@ fn idle_compaction_never_rewrites_a_deep_level_for_a_little_data() {
     check_model(&db, &model, "merged into L6");
 }
 
+/// Returns as soon as the first idle compaction has been picked, so a test can act while it
+/// runs. Not a wait for a state to settle: it polls for an event, bounded by [`REST`].
+fn until_idle_work_starts(db: &Db) {
+    let deadline = std::time::Instant::now() + REST;
+    while db.stats().idle_compactions == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "idle compaction never started"
+        );
+        std::thread::yield_now();
+    }
+}
+
 /// A store of 2,000 records in one L0 table, with idle compaction after `idle_after`.
 fn small_store(dir: &std::path::Path, idle_after: Duration) -> Db {
     let db = Db::open(dir, options(Some(idle_after), default_levels())).unwrap();
@@ -253,15 +266,8 @@ fn idle_compaction_gives_way_when_l0_needs_compacting() {
     db.close().unwrap();
 
     let db = Db::open(dir.path(), trigger_at_2(Some(Duration::from_millis(20)))).unwrap();
-    let deadline = std::time::Instant::now() + REST;
-    // Not a wait for a state to settle: the flushes have to land while idle work runs.
-    while db.stats().idle_compactions == 0 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "idle compaction never started"
-        );
-        std::thread::yield_now();
-    }
+    // The flushes have to land while idle work runs.
+    until_idle_work_starts(&db);
     // Two more L0 tables: L0 is at its trigger whichever idle step is running.
     for k in [b"k".to_vec(), b"k999999z".to_vec()] {
         db.put(&k, b"late").unwrap();
@@ -306,15 +312,8 @@ fn idle_compaction_gives_way_to_a_burst_of_writes() {
         options(Some(Duration::from_millis(20)), levels_19()),
     )
     .unwrap();
-    let deadline = std::time::Instant::now() + REST;
-    // Not a wait for a state to settle: the burst has to land while idle work runs.
-    while db.stats().idle_compactions == 0 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "idle compaction never started"
-        );
-        std::thread::yield_now();
-    }
+    // The burst has to land while idle work runs.
+    until_idle_work_starts(&db);
     let wal_before = db.stats().wal_bytes;
     for i in 0..20_000u64 {
         let k = format!("burst{i:06}").into_bytes();

@@ -182,9 +182,13 @@ async fn execute_pending(
     while !pending.is_empty() && !session.quit && output.len() < MAX_OUTPUT {
         // Past the deadline, `run_queue` answers everything left with the timeout error.
         let late = deadline.is_some_and(|d| Instant::now() >= d);
-        let upto = match gather_plain_writes(&session, &pending) {
-            _ if late => pending.len(),
-            Gathered::Run(writes) => {
+        let gathered = match late {
+            true => None,
+            false => Some(gather_plain_writes(&session, &pending)),
+        };
+        let upto = match gathered {
+            None => pending.len(),
+            Some(Gathered::Run(writes)) => {
                 let started = Instant::now();
                 let reply = shared.writes.write(writes.batch, writes.stripes).await;
                 let run = writes.run;
@@ -207,9 +211,9 @@ async fn execute_pending(
                 }
                 continue;
             }
-            Gathered::OneByOne(run) => run,
+            Some(Gathered::OneByOne(run)) => run,
             // Up to the next run of plain writes: reads and lone writes run as one group.
-            Gathered::Nothing => next_run(&pending),
+            Some(Gathered::Nothing) => next_run(&pending),
         };
         let rest = pending.split_off(upto);
         let (state, mut left, out, ran) =

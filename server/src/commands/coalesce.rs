@@ -56,18 +56,13 @@ pub(crate) enum Gathered {
 /// handing it over costs a thread wake-up per request, more than its write
 /// (`redis-benchmark -P 1` SET: 56k/s through the front, 69k inline).
 pub(crate) fn gather(session: &Session, pending: &VecDeque<Command>) -> Gathered {
-    let run = run_len(pending, 0);
+    let (run, bytes) = run_len(pending);
     if run < 2 {
         return Gathered::Nothing;
     }
     if !super::auth::may_write(session) {
         return Gathered::OneByOne(run);
     }
-    let bytes: usize = pending
-        .iter()
-        .take(run)
-        .map(|c| c.args[1..].iter().map(Vec::len).sum::<usize>())
-        .sum();
     let pairs: usize = pending.iter().take(run).map(|c| c.args.len() / 2).sum();
     let prefix = session.keyspace.prefix().len();
     let mut batch = WriteBatch::with_capacity(pairs, bytes + pairs * prefix);
@@ -91,18 +86,19 @@ pub(crate) fn gather(session: &Session, pending: &VecDeque<Command>) -> Gathered
     })
 }
 
-/// How many plain writes (at most [`MAX_RUN`], about [`MAX_RUN_BYTES`]) start at `from`.
-fn run_len(pending: &VecDeque<Command>, from: usize) -> usize {
+/// How many plain writes head `pending` (at most [`MAX_RUN`], about [`MAX_RUN_BYTES`]), and
+/// the bytes of their keys and values.
+fn run_len(pending: &VecDeque<Command>) -> (usize, usize) {
     let mut run = 0;
     let mut bytes = 0;
-    for command in pending.iter().skip(from).take(MAX_RUN) {
+    for command in pending.iter().take(MAX_RUN) {
         if !is_plain_write(&command.args) || bytes > MAX_RUN_BYTES {
             break;
         }
         bytes += command.args[1..].iter().map(Vec::len).sum::<usize>();
         run += 1;
     }
-    run
+    (run, bytes)
 }
 
 /// Where the next run of two or more plain writes after the head starts (`pending.len()` if
